@@ -1,0 +1,25 @@
+/** Writes line-protocol lines to InfluxDB; both API versions implement it. */
+export interface LineWriter {
+  /**
+   * Writes the lines in batches, in order. Resolves when InfluxDB has accepted all of them and
+   * throws InfluxWriteError otherwise. Re-writing a line already stored overwrites the same point.
+   */
+  write(lines: readonly string[]): Promise<void>;
+  /** Throws when InfluxDB does not answer its ping endpoint within the timeout. */
+  ping(): Promise<void>;
+}
+
+/** Lines per write request: InfluxDB recommends batches of about 5,000 lines. */
+export const LINES_PER_BATCH = 5000;
+
+export function* batchesOf<T>(items: readonly T[], size: number): Generator<readonly T[]> {
+  for (let start = 0; start < items.length; start += size) yield items.slice(start, start + size);
+}
+
+export async function pingInfluxDb(url: string, headers: Record<string, string>, timeoutMs: number): Promise<void> {
+  const response = await fetch(`${url}/ping`, { headers, signal: AbortSignal.timeout(timeoutMs) });
+  await response.arrayBuffer();
+  if (response.status !== 204 && response.status !== 200) {
+    throw new Error(`InfluxDB ping at ${url}/ping answered HTTP ${response.status}`);
+  }
+}

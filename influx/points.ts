@@ -1,0 +1,54 @@
+import { Point } from '@influxdata/influxdb-client';
+import type { ExtractedSamples } from '../terra/hrv-samples.js';
+
+/** Tags shared by every point of one Terra connection. */
+export interface ConnectionTags {
+  person: string;
+  provider: string;
+  userId: string;
+}
+
+function connectionPoint(measurement: string, tags: ConnectionTags): Point {
+  return new Point(measurement).tag('person', tags.person).tag('provider', tags.provider).tag('user_id', tags.userId);
+}
+
+/**
+ * Builds one `hrv` line per sample, with the value in a field named after its measure (`rmssd` or
+ * `sdnn`, never both in one field) and the sample's own time in nanoseconds. The series key and
+ * time depend only on the payload, so a re-delivered sample overwrites the point it wrote before.
+ */
+export function hrvSampleLines(extracted: ExtractedSamples, tags: ConnectionTags): string[] {
+  const lines: string[] = [];
+
+  for (const sample of extracted.samples) {
+    const point = connectionPoint('hrv', tags)
+      .tag('source', extracted.source)
+      .floatField(sample.measure, sample.valueMs)
+      .timestamp(sample.epochNanoseconds.toString());
+    lines.push(point.toLineProtocol() as string);
+  }
+
+  return lines;
+}
+
+export interface TerraEventFields {
+  type: string;
+  message: string;
+  status?: string;
+  /** The replaced `user_id` of a `user_reauth` event. */
+  oldUserId?: string;
+}
+
+/**
+ * Builds the `terra_event` line of an account event. Terra gives no event time, so the caller passes
+ * Terra's emission time (X-Terra-Ordering-Timestamp), which is the same on every retry.
+ */
+export function terraEventLine(fields: TerraEventFields, tags: ConnectionTags, epochMilliseconds: number): string {
+  const point = connectionPoint('terra_event', tags)
+    .stringField('type', fields.type)
+    .stringField('message', fields.message)
+    .timestamp((BigInt(epochMilliseconds) * 1_000_000n).toString());
+  if (fields.status !== undefined) point.stringField('status', fields.status);
+  if (fields.oldUserId !== undefined) point.stringField('old_user_id', fields.oldUserId);
+  return point.toLineProtocol() as string;
+}

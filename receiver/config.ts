@@ -1,0 +1,152 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { isKnownTimeZone } from '../terra/timestamp.js';
+import { parsePersonLabels } from '../terra/person.js';
+import type { InfluxConfig } from '../influx/create-line-writer.js';
+
+const SECRET_VARIABLES = ['TERRA_SIGNING_SECRET', 'INFLUX_TOKEN', 'INFLUX_PASSWORD'] as const;
+
+const MEBIBYTE = 1024 * 1024;
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const environmentSchema = z
+  .object({
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PORT: integer(0, 65535).default(8080),
+    TERRA_SIGNING_SECRET: optionalText,
+    TERRA_SIGNATURE_TOLERANCE_SECONDS: integer(0, 7 * 24 * 3600).default(300),
+    SPOOL_DIR: z.string().min(1).default('./spool'),
+    MAX_BODY_BYTES: integer(1024, 1024 * MEBIBYTE).default(64 * MEBIBYTE),
+    DEFAULT_TIMEZONE: z
+      .string()
+      .default('UTC')
+      .refine(isKnownTimeZone, 'expected an IANA time-zone name such as UTC or Europe/Berlin'),
+    PERSON_LABELS: z.string().default('').transform((text, context) => {
+      const parsed = parsePersonLabels(text);
+      if (typeof parsed === 'string') context.addIssue({ code: 'custom', message: parsed });
+      return typeof parsed === 'string' ? new Map<string, string>() : parsed;
+    }),
+    INFLUX_API_VERSION: z.enum(['1', '2']).default('2'),
+    INFLUX_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:8086'),
+    INFLUX_TOKEN: optionalText,
+    INFLUX_ORG: z.string().min(1).default('hrv'),
+    INFLUX_BUCKET: z.string().min(1).default('hrv'),
+    INFLUX_DATABASE: z.string().min(1).default('hrv'),
+    INFLUX_USERNAME: optionalText,
+    INFLUX_PASSWORD: optionalText,
+    INFLUX_TIMEOUT_SECONDS: integer(1, 600).default(10),
+    INFLUX_RETRY_MAX_DELAY_SECONDS: integer(1, 3600).default(60),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((env, context) => {
+    if (env.INFLUX_API_VERSION === '2' && env.INFLUX_TOKEN === undefined) {
+      const message = 'required when INFLUX_API_VERSION is 2 (set INFLUX_TOKEN or INFLUX_TOKEN_FILE)';
+      context.addIssue({ code: 'custom', path: ['INFLUX_TOKEN'], message });
+    }
+    if (env.INFLUX_PASSWORD !== undefined && env.INFLUX_USERNAME === undefined) {
+      const message = 'required when INFLUX_PASSWORD is set';
+      context.addIssue({ code: 'custom', path: ['INFLUX_USERNAME'], message });
+    }
+  });
+
+type Environment = z.infer<typeof environmentSchema>;
+
+export interface ReceiverConfig {
+  host: string;
+  port: number;
+  /** Accepted Terra signing secrets; empty until the user sets one, and then every webhook gets 503. */
+  signingSecrets: string[];
+  signatureToleranceSeconds: number;
+  spoolDir: string;
+  maxBodyBytes: number;
+  defaultTimeZone: string;
+  /** Display names keyed by Terra `reference_id` or `user_id`. */
+  personLabels: Map<string, string>;
+  influx: InfluxConfig;
+  retryMaxDelayMs: number;
+  logLevel: Environment['LOG_LEVEL'];
+}
+
+/** Raised at start with every missing or invalid variable in one message, secrets masked. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads `NAME` or, when set, the file named by `NAME_FILE` (Docker secrets). Setting both is an
+ * error, because which one wins would be a guess.
+ */
+function resolveSecretFiles(env: NodeJS.ProcessEnv, problems: string[]): Record<string, string | undefined> {
+  // Compose passes `NAME=` for a variable left blank in .env: treat it as not set.
+  const resolved: Record<string, string | undefined> = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== ''),
+  );
+
+  for (const name of SECRET_VARIABLES) {
+    const path = env[`${name}_FILE`];
+    if (path === undefined || path === '') continue;
+    if (env[name] !== undefined && env[name] !== '') {
+      problems.push(`${name} and ${name}_FILE are both set: keep one`);
+      continue;
+    }
+    try {
+      resolved[name] = readFileSync(path, 'utf8').trim();
+    } catch (error) {
+      problems.push(`${name}_FILE=${path}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+
+  return resolved;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
+  const name = String(issue.path[0] ?? 'configuration');
+  const raw = env[name];
+  const isSecret = (SECRET_VARIABLES as readonly string[]).includes(name);
+  const shown = raw === undefined ? 'not set' : isSecret ? 'value hidden' : `got "${raw}"`;
+  return `${name}: ${issue.message} (${shown})`;
+}
+
+function toInfluxConfig(env: Environment): InfluxConfig {
+  const timeoutMs = env.INFLUX_TIMEOUT_SECONDS * 1000;
+  const url = env.INFLUX_URL.replace(/\/+$/, '');
+  if (env.INFLUX_API_VERSION === '2') {
+    const token = env.INFLUX_TOKEN ?? '';
+    return { apiVersion: 2, url, token, org: env.INFLUX_ORG, bucket: env.INFLUX_BUCKET, timeoutMs };
+  }
+  const credentials = { username: env.INFLUX_USERNAME, password: env.INFLUX_PASSWORD };
+  return { apiVersion: 1, url, database: env.INFLUX_DATABASE, ...credentials, timeoutMs };
+}
+
+/** Reads and validates the receiver's environment once; throws ConfigError naming every problem. */
+export function loadReceiverConfig(env: NodeJS.ProcessEnv = process.env): ReceiverConfig {
+  const problems: string[] = [];
+  const resolved = resolveSecretFiles(env, problems);
+  const result = environmentSchema.safeParse(resolved);
+
+  if (!result.success) problems.push(...result.error.issues.map((issue) => describeIssue(issue, resolved)));
+  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
+
+  const parsed = result.data;
+  return {
+    host: parsed.HOST,
+    port: parsed.PORT,
+    signingSecrets: (parsed.TERRA_SIGNING_SECRET ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    signatureToleranceSeconds: parsed.TERRA_SIGNATURE_TOLERANCE_SECONDS,
+    spoolDir: parsed.SPOOL_DIR,
+    maxBodyBytes: parsed.MAX_BODY_BYTES,
+    defaultTimeZone: parsed.DEFAULT_TIMEZONE,
+    personLabels: parsed.PERSON_LABELS,
+    influx: toInfluxConfig(parsed),
+    retryMaxDelayMs: parsed.INFLUX_RETRY_MAX_DELAY_SECONDS * 1000,
+    logLevel: parsed.LOG_LEVEL,
+  };
+}

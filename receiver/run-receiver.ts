@@ -1,0 +1,75 @@
+import { createServer, type Server } from 'node:http';
+import type { Logger } from 'pino';
+import { createLineWriter } from '../influx/create-line-writer.js';
+import { createApp } from './app.js';
+import type { ReceiverConfig } from './config.js';
+import { Spool } from './spool.js';
+import { SpoolWorker } from './spool-worker.js';
+
+export interface RunningReceiver {
+  server: Server;
+  /** Stops accepting, finishes the delivery in hand and leaves the rest in the spool. */
+  shutdown(): Promise<void>;
+}
+
+function describeInflux(config: ReceiverConfig): Record<string, unknown> {
+  const { influx } = config;
+  if (influx.apiVersion === 2) return { apiVersion: 2, url: influx.url, org: influx.org, bucket: influx.bucket };
+  return { apiVersion: 1, url: influx.url, database: influx.database, authenticated: influx.username !== undefined };
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Requests still uploading after this long are cut off at shutdown; Terra retries them. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    const forceClose = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    server.close(() => {
+      clearTimeout(forceClose);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+/** Opens the spool, starts the worker on what it holds, and starts the HTTP server. */
+export async function startReceiver(config: ReceiverConfig, logger: Logger): Promise<RunningReceiver> {
+  const spool = new Spool(config.spoolDir);
+  await spool.open();
+  const writer = createLineWriter(config.influx);
+  const worker = new SpoolWorker({ ...config, spool, writer, logger });
+
+  const app = createApp({ ...config, spool, writer, logger, onSpooled: () => worker.notify() });
+  const httpServer = createServer(app);
+  await listen(httpServer, config.host, config.port);
+  worker.start();
+
+  const address = httpServer.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const pending = (await spool.pendingIds()).length;
+  const summary = { host: config.host, port, spoolDir: config.spoolDir, pendingDeliveries: pending, influx: describeInflux(config) };
+  logger.info({ ...summary, defaultTimeZone: config.defaultTimeZone, personLabels: config.personLabels.size }, 'receiver started');
+  if (config.signingSecrets.length === 0) {
+    logger.warn('TERRA_SIGNING_SECRET is not set, so every webhook is rejected with 503. Copy the signing secret that Terra shows for your webhook destination into TERRA_SIGNING_SECRET (or a file named by TERRA_SIGNING_SECRET_FILE) and restart the receiver.');
+  }
+
+  return {
+    server: httpServer,
+    async shutdown() {
+      const closed = closeServer(httpServer);
+      await worker.stop();
+      await closed;
+      logger.info({ pendingDeliveries: (await spool.pendingIds()).length }, 'receiver stopped');
+    },
+  };
+}

@@ -1,0 +1,137 @@
+import type { Logger } from 'pino';
+import { InfluxWriteError } from '../influx/write-error.js';
+import { processDelivery, type ProcessingOptions } from './process-delivery.js';
+import type { Spool } from './spool.js';
+
+export interface WorkerOptions extends ProcessingOptions {
+  spool: Spool;
+  logger: Logger;
+  /** Upper bound of the exponential backoff between attempts while InfluxDB is unavailable. */
+  retryMaxDelayMs: number;
+}
+
+const FIRST_RETRY_DELAY_MS = 1000;
+
+/**
+ * Processes the spool one delivery at a time, oldest first, so that a newer copy of a record is
+ * written after an older one. A delivery leaves the spool only after InfluxDB accepted all its
+ * points, or, when InfluxDB rejects it for good, by moving to the failed area.
+ */
+export class SpoolWorker {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  /** Ends the current idle wait; set while the worker waits for new deliveries. */
+  private wakeIdle: (() => void) | undefined;
+  /** Ends any wait, the backoff between attempts included; used by stop(). */
+  private interrupt: (() => void) | undefined;
+  private pendingWake = false;
+
+  constructor(private readonly options: WorkerOptions) {}
+
+  /** Starts processing, beginning with whatever the spool holds from before a restart. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Tells the worker that a new delivery is in the spool. */
+  notify(): void {
+    this.pendingWake = true;
+    this.wakeIdle?.();
+  }
+
+  /** Finishes the delivery in hand, leaves the rest in the spool, and resolves when idle. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.interrupt?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      this.pendingWake = false;
+      const ids = await this.listPending();
+      for (const id of ids) {
+        if (!this.running) return;
+        await this.processWithRetries(id);
+      }
+      if (ids.length === 0 && !this.pendingWake) await this.sleep(Number.POSITIVE_INFINITY, true);
+    }
+  }
+
+  private async listPending(): Promise<string[]> {
+    try {
+      return await this.options.spool.pendingIds();
+    } catch (error) {
+      this.options.logger.error({ err: error }, 'cannot list the spool; trying again in 5 s');
+      await this.sleep(5000);
+      return [];
+    }
+  }
+
+  private async processWithRetries(id: string): Promise<void> {
+    for (let attempt = 1; this.running; attempt += 1) {
+      const done = await this.attempt(id, attempt);
+      if (done) return;
+      await this.sleep(this.retryDelayMs(attempt));
+    }
+  }
+
+  /** Returns true when the delivery has left the pending area, false when it should be tried again. */
+  private async attempt(id: string, attempt: number): Promise<boolean> {
+    const { spool, logger } = this.options;
+    try {
+      const delivery = await spool.read(id);
+      const outcome = await processDelivery(delivery, this.options);
+      await spool.remove(id);
+      logger.info({ delivery: id, traceId: delivery.metadata.traceId, ...outcome }, 'delivery processed');
+      return true;
+    } catch (error) {
+      if (error instanceof InfluxWriteError && error.retryable) {
+        const delaySeconds = this.retryDelayMs(attempt) / 1000;
+        logger.warn({ delivery: id, attempt, error: error.message, retryInSeconds: delaySeconds }, 'InfluxDB write failed; delivery kept in the spool');
+        return false;
+      }
+      await this.moveToFailed(id, error);
+      return true;
+    }
+  }
+
+  private async moveToFailed(id: string, error: unknown): Promise<void> {
+    const { spool, logger } = this.options;
+    const statusCode = error instanceof InfluxWriteError ? error.statusCode : undefined;
+    const reason = error instanceof Error ? error.message : String(error);
+    try {
+      const path = await spool.moveToFailed(id, { reason, statusCode });
+      logger.error({ delivery: id, reason, statusCode, path }, 'delivery cannot be stored; moved to the failed area');
+    } catch (moveError) {
+      logger.error({ delivery: id, reason, err: moveError }, 'delivery cannot be stored and cannot be moved to the failed area; it stays pending');
+      await this.sleep(this.options.retryMaxDelayMs);
+    }
+  }
+
+  private retryDelayMs(attempt: number): number {
+    return Math.min(FIRST_RETRY_DELAY_MS * 2 ** (attempt - 1), this.options.retryMaxDelayMs);
+  }
+
+  /**
+   * Waits for the delay or until stop() is called. An idle wait also ends on notify(); a backoff
+   * does not, so that deliveries arriving during an InfluxDB outage do not hasten the retries.
+   */
+  private sleep(delayMs: number, wakeOnNotify = false): Promise<void> {
+    if (!this.running) return Promise.resolve();
+
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.wakeIdle = undefined;
+        this.interrupt = undefined;
+        resolve();
+      };
+      const timer = Number.isFinite(delayMs) ? setTimeout(finish, delayMs) : undefined;
+      this.interrupt = finish;
+      this.wakeIdle = wakeOnNotify ? finish : undefined;
+    });
+  }
+}

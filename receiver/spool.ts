@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Delivery headers kept with the raw body; later processing steps read them. */
+export interface DeliveryMetadata {
+  receivedAtMs: number;
+  traceId?: string;
+  /** Terra's X-Terra-Ordering-Timestamp: Unix milliseconds when Terra emitted the payload. */
+  orderingTimestampMs?: number;
+  terraReference?: string;
+}
+
+export interface SpooledDelivery {
+  id: string;
+  metadata: DeliveryMetadata;
+  body: Buffer;
+}
+
+const PENDING = 'pending';
+const TEMPORARY = 'tmp';
+const FAILED = 'failed';
+const EXTENSION = '.delivery';
+
+/**
+ * The durable queue between the webhook and the worker: a folder of files, one per delivery.
+ * A delivery is written to `tmp/`, fsynced, renamed into `pending/` and the folder fsynced before
+ * the webhook answers 2xx, so an acknowledged delivery survives a power cut. File names sort in
+ * arrival order. Each file holds one line of JSON metadata, a newline, then the raw body bytes.
+ */
+export class Spool {
+  private sequence = 0;
+
+  constructor(readonly directory: string) {}
+
+  /** Creates the folders and removes half-written files left by a crash (never acknowledged). */
+  async open(): Promise<void> {
+    for (const folder of [PENDING, TEMPORARY, FAILED]) await mkdir(join(this.directory, folder), { recursive: true });
+    for (const name of await readdir(join(this.directory, TEMPORARY))) await rm(join(this.directory, TEMPORARY, name), { force: true });
+  }
+
+  /** Stores a delivery durably and returns its id; throws when the disk refuses. */
+  async append(metadata: DeliveryMetadata, body: Buffer): Promise<string> {
+    const id = this.nextId(metadata.receivedAtMs);
+    const temporaryPath = join(this.directory, TEMPORARY, id + EXTENSION);
+    const header = Buffer.from(`${JSON.stringify(metadata)}\n`, 'utf8');
+
+    const file = await open(temporaryPath, 'wx', 0o600);
+    try {
+      await file.writev([header, body]);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temporaryPath, this.pendingPath(id));
+    await syncDirectory(join(this.directory, PENDING));
+
+    return id;
+  }
+
+  /** Lists pending delivery ids, oldest first. */
+  async pendingIds(): Promise<string[]> {
+    const names = await readdir(join(this.directory, PENDING));
+    return names.filter((name) => name.endsWith(EXTENSION)).map((name) => name.slice(0, -EXTENSION.length)).sort();
+  }
+
+  async read(id: string): Promise<SpooledDelivery> {
+    const content = await readFile(this.pendingPath(id));
+    const newline = content.indexOf(0x0a);
+    if (newline < 0) throw new Error(`spool file ${id} has no metadata line`);
+    const metadata = JSON.parse(content.subarray(0, newline).toString('utf8')) as DeliveryMetadata;
+    return { id, metadata, body: content.subarray(newline + 1) };
+  }
+
+  async remove(id: string): Promise<void> {
+    await rm(this.pendingPath(id), { force: true });
+  }
+
+  /** Moves a delivery that can never be stored to `failed/`, with a JSON file giving the reason. */
+  async moveToFailed(id: string, reason: Record<string, unknown>): Promise<string> {
+    const failedPath = join(this.directory, FAILED, id + EXTENSION);
+    const record = { ...reason, failedAt: new Date().toISOString() };
+    await writeFile(join(this.directory, FAILED, `${id}.reason.json`), `${JSON.stringify(record, null, 2)}\n`);
+    await rename(this.pendingPath(id), failedPath);
+    await syncDirectory(join(this.directory, FAILED));
+    return failedPath;
+  }
+
+  /** Throws unless a file can be created, written, fsynced and removed in the spool right now. */
+  async checkWritable(): Promise<void> {
+    const probePath = join(this.directory, TEMPORARY, `readiness-${randomBytes(6).toString('hex')}`);
+    const file = await open(probePath, 'wx', 0o600);
+    try {
+      await file.writeFile('ok');
+      await file.sync();
+    } finally {
+      await file.close();
+      await rm(probePath, { force: true });
+    }
+  }
+
+  /** Age of the oldest pending delivery in milliseconds, or undefined when nothing is pending. */
+  async oldestPendingAgeMs(now = Date.now()): Promise<number | undefined> {
+    const [oldest] = await this.pendingIds();
+    if (oldest === undefined) return undefined;
+    const { mtimeMs } = await stat(this.pendingPath(oldest));
+    return Math.max(0, now - mtimeMs);
+  }
+
+  private pendingPath(id: string): string {
+    return join(this.directory, PENDING, id + EXTENSION);
+  }
+
+  /** Time first, then a per-process counter and random bytes, so ids sort in arrival order and never collide. */
+  private nextId(receivedAtMs: number): string {
+    this.sequence = (this.sequence + 1) % 1_000_000;
+    const time = String(receivedAtMs).padStart(15, '0');
+    return `${time}-${String(this.sequence).padStart(6, '0')}-${randomBytes(4).toString('hex')}`;
+  }
+}
+
+/** fsyncs a folder so that a rename inside it survives a power cut (POSIX leaves this to the caller). */
+async function syncDirectory(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

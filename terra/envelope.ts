@@ -1,0 +1,99 @@
+import { z } from 'zod';
+
+/** Event types whose items carry HRV samples. */
+export const HRV_EVENT_TYPES = ['sleep', 'daily', 'body', 'activity'] as const;
+export type HrvEventType = (typeof HRV_EVENT_TYPES)[number];
+
+/** Account events stored as `terra_event` points, so dashboards can show connection status. */
+export const ACCOUNT_EVENT_TYPES = [
+  'auth',
+  'deauth',
+  'user_reauth',
+  'access_revoked',
+  'connection_error',
+  'permission_change',
+] as const;
+export type AccountEventType = (typeof ACCOUNT_EVENT_TYPES)[number];
+
+const nonEmptyText = z.string().trim().min(1);
+
+const userSchema = z.looseObject({
+  user_id: nonEmptyText,
+  provider: nonEmptyText,
+  reference_id: z.string().nullish(),
+});
+export type TerraUser = z.infer<typeof userSchema>;
+
+const hrvEventSchema = z.looseObject({
+  type: z.enum(HRV_EVENT_TYPES),
+  user: userSchema,
+  // Items are checked one by one later, so that one bad item skips only itself.
+  data: z.array(z.unknown()),
+});
+
+const accountEventSchema = z.looseObject({
+  type: z.enum(ACCOUNT_EVENT_TYPES).exclude(['user_reauth']),
+  user: userSchema,
+  message: z.string().nullish(),
+  status: z.string().nullish(),
+});
+
+const reauthEventSchema = z.looseObject({
+  type: z.literal('user_reauth'),
+  new_user: userSchema,
+  // Terra sends the replaced connection here; some deliveries omit it, which loses nothing we store.
+  old_user: userSchema.nullish().catch(undefined),
+  message: z.string().nullish(),
+});
+
+export type HrvEvent = z.infer<typeof hrvEventSchema>;
+export type AccountEvent = z.infer<typeof accountEventSchema> | z.infer<typeof reauthEventSchema>;
+
+export type TerraEvent =
+  | { kind: 'hrv'; event: HrvEvent }
+  | { kind: 'account'; event: AccountEvent; user: TerraUser }
+  | { kind: 'other'; type: string };
+
+/** A payload that cannot be a Terra event; the webhook answers 400 with these details. */
+export interface EnvelopeProblem {
+  field: string;
+  message: string;
+}
+
+function firstProblem(error: z.ZodError): EnvelopeProblem {
+  const issue = error.issues[0];
+  const field = issue === undefined || issue.path.length === 0 ? '(body)' : issue.path.join('.');
+  return { field, message: issue?.message ?? 'invalid' };
+}
+
+/**
+ * Classifies a parsed JSON body as an HRV event, an account event, or another event type that is
+ * acknowledged and logged only (healthcheck, nutrition, types Terra adds later). The envelope of
+ * the first two kinds is validated; their items are checked later, one by one.
+ */
+export function classifyTerraEvent(body: unknown): TerraEvent | EnvelopeProblem {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { field: '(body)', message: 'expected a JSON object' };
+  }
+  const type = (body as { type?: unknown }).type;
+  if (typeof type !== 'string' || type === '') return { field: 'type', message: 'expected a non-empty string' };
+
+  if ((HRV_EVENT_TYPES as readonly string[]).includes(type)) {
+    const parsed = hrvEventSchema.safeParse(body);
+    return parsed.success ? { kind: 'hrv', event: parsed.data } : firstProblem(parsed.error);
+  }
+  if (type === 'user_reauth') {
+    const parsed = reauthEventSchema.safeParse(body);
+    return parsed.success ? { kind: 'account', event: parsed.data, user: parsed.data.new_user } : firstProblem(parsed.error);
+  }
+  if ((ACCOUNT_EVENT_TYPES as readonly string[]).includes(type)) {
+    const parsed = accountEventSchema.safeParse(body);
+    return parsed.success ? { kind: 'account', event: parsed.data, user: parsed.data.user } : firstProblem(parsed.error);
+  }
+
+  return { kind: 'other', type };
+}
+
+export function isEnvelopeProblem(value: TerraEvent | EnvelopeProblem): value is EnvelopeProblem {
+  return 'field' in value;
+}
