@@ -25,6 +25,7 @@ export function parseTerraTimestamp(text: unknown, defaultZone: string): bigint 
   if (match === null) return undefined;
 
   const [, year, month, day, hour, minute, second, fraction = '', offset] = match;
+  if (offset !== undefined && offset !== 'Z' && !isPlausibleOffset(offset)) return undefined;
   const microseconds = Number(fraction.padEnd(6, '0'));
   const zone = offset === undefined ? defaultZone : offset === 'Z' ? 'UTC' : `UTC${offset}`;
   const local = {
@@ -45,11 +46,18 @@ export function parseTerraTimestamp(text: unknown, defaultZone: string): bigint 
 }
 
 /**
- * Checks that luxon kept the wall-clock fields: it silently moves a local time that falls in a
- * daylight-saving gap (02:30 on a spring-forward night), and it accepts an offset hour above 23.
+ * Checks that luxon kept the wall-clock fields, because it silently moves a local time that falls
+ * in a daylight-saving gap (02:30 on a spring-forward night) and rolls impossible dates over.
  */
 function matchesWallClock(parsed: DateTime, local: { hour: number; minute: number; day: number }): boolean {
   return parsed.hour === local.hour && parsed.minute === local.minute && parsed.day === local.day;
+}
+
+/** Real UTC offsets lie between -12:00 and +14:00; ±18:00 is the widest that ISO 8601 tools accept. */
+function isPlausibleOffset(offset: string): boolean {
+  const hours = Number(offset.slice(1, 3));
+  const minutes = Number(offset.slice(4, 6));
+  return hours <= 18 && minutes <= 59;
 }
 
 /** Checks that `zone` is an IANA time-zone name this runtime knows. */

@@ -1,0 +1,126 @@
+// Real parts: the configuration loader, zod, and secret files in a temporary folder.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadReceiverConfig } from '../receiver/config.js';
+import { parsePersonLabels, resolvePerson } from '../terra/person.js';
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadReceiverConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadReceiverConfig', () => {
+  it('applies every default', () => {
+    const config = loadReceiverConfig({ INFLUX_TOKEN: 'token-1' });
+    expect(config).toEqual({
+      host: '0.0.0.0',
+      port: 8080,
+      signingSecrets: [],
+      signatureToleranceSeconds: 300,
+      spoolDir: './spool',
+      maxBodyBytes: 64 * 1024 * 1024,
+      defaultTimeZone: 'UTC',
+      personLabels: new Map(),
+      influx: { apiVersion: 2, url: 'http://localhost:8086', token: 'token-1', org: 'hrv', bucket: 'hrv', timeoutMs: 10_000 },
+      retryMaxDelayMs: 60_000,
+      logLevel: 'info',
+    });
+  });
+
+  it('splits a rotation of signing secrets', () => {
+    const config = loadReceiverConfig({ INFLUX_TOKEN: 't', TERRA_SIGNING_SECRET: 'old-secret, new-secret,' });
+    expect(config.signingSecrets).toEqual(['old-secret', 'new-secret']);
+  });
+
+  it('builds the version 1 settings', () => {
+    const env = { INFLUX_API_VERSION: '1', INFLUX_URL: 'http://influx:8086/', INFLUX_DATABASE: 'health', INFLUX_USERNAME: 'writer', INFLUX_PASSWORD: 'pw' };
+    expect(loadReceiverConfig(env).influx).toEqual({
+      apiVersion: 1,
+      url: 'http://influx:8086',
+      database: 'health',
+      username: 'writer',
+      password: 'pw',
+      timeoutMs: 10_000,
+    });
+  });
+
+  it('reads secrets from *_FILE variables', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'hrv-config-'));
+    writeFileSync(join(folder, 'terra'), 'whsec-from-file\n');
+    writeFileSync(join(folder, 'token'), 'token-from-file\n');
+    const config = loadReceiverConfig({ TERRA_SIGNING_SECRET_FILE: join(folder, 'terra'), INFLUX_TOKEN_FILE: join(folder, 'token') });
+    expect(config.signingSecrets).toEqual(['whsec-from-file']);
+    expect(config.influx).toMatchObject({ token: 'token-from-file' });
+  });
+
+  it('treats blank variables as not set', () => {
+    const config = loadReceiverConfig({ INFLUX_TOKEN: 't', PORT: '', TERRA_SIGNING_SECRET: '' });
+    expect(config.port).toBe(8080);
+    expect(config.signingSecrets).toEqual([]);
+  });
+
+  it('names every invalid variable in one error', () => {
+    const problems = problemsOf({
+      PORT: 'eighty',
+      TERRA_SIGNATURE_TOLERANCE_SECONDS: '-1',
+      DEFAULT_TIMEZONE: 'Mars/Olympus',
+      INFLUX_API_VERSION: '3',
+      INFLUX_URL: 'ftp://influx',
+      PERSON_LABELS: 'alice',
+      MAX_BODY_BYTES: '10',
+    });
+    const names = problems.map((problem) => problem.split(':')[0]);
+    expect(names.sort()).toEqual(
+      ['DEFAULT_TIMEZONE', 'INFLUX_API_VERSION', 'INFLUX_URL', 'MAX_BODY_BYTES', 'PERSON_LABELS', 'PORT', 'TERRA_SIGNATURE_TOLERANCE_SECONDS'].sort(),
+    );
+    expect(problems.find((problem) => problem.startsWith('PORT'))).toContain('got "eighty"');
+  });
+
+  it('requires a token for version 2', () => {
+    expect(problemsOf({})).toEqual([
+      'INFLUX_TOKEN: required when INFLUX_API_VERSION is 2 (set INFLUX_TOKEN or INFLUX_TOKEN_FILE) (not set)',
+    ]);
+  });
+
+  it('masks secrets in errors', () => {
+    const problems = problemsOf({ INFLUX_TOKEN: 'super-secret-token', INFLUX_TOKEN_FILE: '/run/secrets/token' });
+    expect(problems).toEqual(['INFLUX_TOKEN and INFLUX_TOKEN_FILE are both set: keep one']);
+    const passwordProblems = problemsOf({ INFLUX_API_VERSION: '1', INFLUX_PASSWORD: 'hunter2-secret' });
+    expect(passwordProblems).toEqual(['INFLUX_USERNAME: required when INFLUX_PASSWORD is set (not set)']);
+    expect(JSON.stringify([problems, passwordProblems])).not.toContain('secret-token');
+  });
+
+  it('names an unreadable secret file', () => {
+    expect(problemsOf({ INFLUX_TOKEN_FILE: '/nonexistent/token' })).toEqual([
+      'INFLUX_TOKEN_FILE=/nonexistent/token: cannot read the file (ENOENT)',
+      'INFLUX_TOKEN: required when INFLUX_API_VERSION is 2 (set INFLUX_TOKEN or INFLUX_TOKEN_FILE) (not set)',
+    ]);
+  });
+});
+
+describe('person labels', () => {
+  const user = { user_id: 'uid-7', provider: 'OURA', reference_id: 'bob' };
+
+  it('parses id=name pairs with spaces in names', () => {
+    expect(parsePersonLabels('bob=Bob Smith, uid-9=Carol')).toEqual(new Map([['bob', 'Bob Smith'], ['uid-9', 'Carol']]));
+  });
+
+  it.each(['bob', '=Bob', 'bob=', 'bob=B,bob=C'])('rejects %s', (text) => {
+    expect(typeof parsePersonLabels(text)).toBe('string');
+  });
+
+  it('prefers reference_id, then user_id, then their labels', () => {
+    expect(resolvePerson(user, new Map())).toBe('bob');
+    expect(resolvePerson({ ...user, reference_id: null }, new Map())).toBe('uid-7');
+    expect(resolvePerson({ ...user, reference_id: '  ' }, new Map())).toBe('uid-7');
+    expect(resolvePerson(user, new Map([['bob', 'Bob Smith']]))).toBe('Bob Smith');
+    expect(resolvePerson(user, new Map([['uid-7', 'Robert']]))).toBe('Robert');
+  });
+});

@@ -1,0 +1,104 @@
+// Real parts: sample extraction and the envelope classifier, on hand-made payloads.
+import { describe, expect, it } from 'vitest';
+import { classifyTerraEvent, type HrvEvent } from '../terra/envelope.js';
+import { extractHrvSamples } from '../terra/hrv-samples.js';
+
+const user = { user_id: 'user-1', provider: 'GARMIN', reference_id: 'alice' };
+const at = '2026-11-02T03:00:00.000000+01:00';
+
+function sleepEvent(rmssdSamples: unknown, extraItems: unknown[] = []): HrvEvent {
+  const item = { metadata: { start_time: at }, heart_rate_data: { detailed: { hrv_samples_rmssd: rmssdSamples } } };
+  return { type: 'sleep', user, data: [item, ...extraItems] };
+}
+
+describe('sample skip rules', () => {
+  const cases: Array<[string, unknown, string]> = [
+    ['null value', { timestamp: at, hrv_rmssd: null }, 'missing_value'],
+    ['absent value', { timestamp: at }, 'missing_value'],
+    ['string value', { timestamp: at, hrv_rmssd: '52.1' }, 'not_a_number'],
+    ['string NaN', { timestamp: at, hrv_rmssd: 'NaN' }, 'not_a_number'],
+    ['boolean value', { timestamp: at, hrv_rmssd: true }, 'not_a_number'],
+    ['infinite value', { timestamp: at, hrv_rmssd: JSON.parse('1e999') as number }, 'not_finite'],
+    ['zero', { timestamp: at, hrv_rmssd: 0 }, 'out_of_range'],
+    ['negative', { timestamp: at, hrv_rmssd: -3.5 }, 'out_of_range'],
+    ['exactly 1000 ms', { timestamp: at, hrv_rmssd: 1000 }, 'out_of_range'],
+    ['missing timestamp', { hrv_rmssd: 50 }, 'invalid_timestamp'],
+    ['unreadable timestamp', { timestamp: 'yesterday', hrv_rmssd: 50 }, 'invalid_timestamp'],
+    ['null sample', null, 'invalid_item'],
+    ['number as sample', 50, 'invalid_item'],
+  ];
+
+  it.each(cases)('skips a sample with %s', (_name, bad, reason) => {
+    const good = { timestamp: at, hrv_rmssd: 48.25 };
+    const extracted = extractHrvSamples(sleepEvent([good, bad]), 'UTC');
+
+    expect(extracted.skipped).toEqual({ [reason]: 1 });
+    expect(extracted.samples).toEqual([{ measure: 'rmssd', valueMs: 48.25, epochNanoseconds: 1793584800000000000n }]);
+  });
+
+  it('keeps the plausible edges 0.001 ms and 999.999 ms', () => {
+    const samples = [
+      { timestamp: at, hrv_rmssd: 0.001 },
+      { timestamp: at, hrv_rmssd: 999.999 },
+    ];
+    const extracted = extractHrvSamples(sleepEvent(samples), 'UTC');
+    expect(extracted.samples.map((sample) => sample.valueMs)).toEqual([0.001, 999.999]);
+  });
+
+  it('counts a null item and keeps the other items', () => {
+    const extracted = extractHrvSamples(sleepEvent([{ timestamp: at, hrv_rmssd: 40 }], [null, 'text']), 'UTC');
+    expect(extracted.skipped).toEqual({ invalid_item: 2 });
+    expect(extracted.samples).toHaveLength(1);
+  });
+
+  it('counts a sample list that is not an array', () => {
+    const extracted = extractHrvSamples(sleepEvent({ timestamp: at, hrv_rmssd: 40 }), 'UTC');
+    expect(extracted.skipped).toEqual({ invalid_item: 1 });
+    expect(extracted.samples).toEqual([]);
+  });
+
+  it('accepts null and missing sample lists silently', () => {
+    const event: HrvEvent = { type: 'daily', user, data: [{ heart_rate_data: null }, {}, { heart_rate_data: { detailed: { hrv_samples_rmssd: null } } }] };
+    expect(extractHrvSamples(event, 'UTC')).toEqual({ source: 'daily', samples: [], skipped: {} });
+  });
+
+  it('reads body items under heart_data', () => {
+    const item = { heart_data: { heart_rate_data: { detailed: { hrv_samples_sdnn: [{ timestamp: at, hrv_sdnn: 61 }] } } } };
+    const extracted = extractHrvSamples({ type: 'body', user, data: [item] }, 'UTC');
+    expect(extracted.samples).toEqual([{ measure: 'sdnn', valueMs: 61, epochNanoseconds: 1793584800000000000n }]);
+  });
+
+  it('reads timestamps without an offset in the default zone', () => {
+    const extracted = extractHrvSamples(sleepEvent([{ timestamp: '2026-11-02T03:00:00', hrv_rmssd: 40 }]), 'Europe/Berlin');
+    expect(extracted.samples[0]?.epochNanoseconds).toBe(1793584800000000000n);
+  });
+});
+
+describe('classifyTerraEvent problems', () => {
+  const cases: Array<[string, unknown, string]> = [
+    ['an array', [], '(body)'],
+    ['a string', 'sleep', '(body)'],
+    ['null', null, '(body)'],
+    ['no type', { data: [] }, 'type'],
+    ['an empty type', { type: '' }, 'type'],
+    ['a sleep event without user', { type: 'sleep', data: [] }, 'user'],
+    ['a sleep event whose data is an object', { type: 'sleep', user, data: {} }, 'data'],
+    ['a user without provider', { type: 'daily', user: { user_id: 'u' }, data: [] }, 'user.provider'],
+    ['an empty user_id', { type: 'daily', user: { user_id: ' ', provider: 'OURA' }, data: [] }, 'user.user_id'],
+    ['a deauth without user', { type: 'deauth' }, 'user'],
+    ['a user_reauth without new_user', { type: 'user_reauth', old_user: user }, 'new_user'],
+  ];
+
+  it.each(cases)('names the field of %s', (_name, body, field) => {
+    expect(classifyTerraEvent(body)).toMatchObject({ field });
+  });
+
+  it('accepts a user_reauth without old_user', () => {
+    const event = classifyTerraEvent({ type: 'user_reauth', new_user: user });
+    expect(event).toMatchObject({ kind: 'account', user: { user_id: 'user-1' } });
+  });
+
+  it('acknowledges an unknown type', () => {
+    expect(classifyTerraEvent({ type: 'menstruation', data: 'anything' })).toEqual({ kind: 'other', type: 'menstruation' });
+  });
+});
