@@ -8,7 +8,10 @@ const SECRET_VARIABLES = ['TERRA_SIGNING_SECRET', 'INFLUX_TOKEN', 'INFLUX_PASSWO
 
 const MEBIBYTE = 1024 * 1024;
 
-const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const integer = (min: number, max: number) => {
+  const error = `expected a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
 const optionalText = z
   .string()
   .optional()

@@ -1,0 +1,220 @@
+// Real parts: the built receiver as a child process on a loopback port, InfluxDB (influxd started
+// by the harness), the `hrv-stack send` command, and the spool on disk. Stand-in: on the v2 path,
+// a gateway maps /api/v2/write onto influxd 1.6's /write, as InfluxDB 1.8 does itself.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signTerraBody } from '../terra/signature.js';
+import { expectedPointsOf, sortPoints, type ExpectedPoint } from './support/expected-points.js';
+import { startInfluxDb, type InfluxDbServer } from './support/influxdb.js';
+import { startReceiverProcess, type ReceiverProcess } from './support/receiver-process.js';
+import { expectedSamples, readTerraSample, TERRA_SAMPLES_DIR } from './support/terra-samples.js';
+
+const run = promisify(execFile);
+const CLI = fileURLToPath(new URL('../dist/cli/hrv-stack.js', import.meta.url));
+const SECRET = 'whsec-end-to-end-7f3a';
+const ALL_PAYLOADS = [...expectedSamples.hrv, ...expectedSamples.account, ...expectedSamples.other].map((entry) => entry.file);
+
+async function sendWithCli(url: string, files: string[]): Promise<string> {
+  const paths = files.map((file) => fileURLToPath(new URL(file, TERRA_SAMPLES_DIR)));
+  const { stdout } = await run(process.execPath, [CLI, 'send', '--url', url, '--secret', SECRET, ...paths]);
+  return stdout;
+}
+
+async function storedPoints(influx: InfluxDbServer, person: string, provider: string): Promise<ExpectedPoint[]> {
+  const rows = await influx.query(`SELECT rmssd, sdnn FROM hrv WHERE person = '${person}' AND provider = '${provider}'`);
+  const points: ExpectedPoint[] = [];
+  for (const row of rows) {
+    if (row.rmssd !== null) points.push({ time: String(row.time), measure: 'rmssd', value: row.rmssd as number });
+    if (row.sdnn !== null) points.push({ time: String(row.time), measure: 'sdnn', value: row.sdnn as number });
+  }
+  return sortPoints(points);
+}
+
+async function countPoints(influx: InfluxDbServer): Promise<number> {
+  const rows = await influx.query('SELECT count(rmssd) AS rmssd, count(sdnn) AS sdnn FROM hrv');
+  return rows.length === 0 ? 0 : Number(rows[0]!.rmssd) + Number(rows[0]!.sdnn);
+}
+
+function processedCount(receiver: ReceiverProcess): number {
+  return receiver.logs.filter((line) => line.msg === 'delivery processed').length;
+}
+
+describe.each([
+  { apiVersion: '1' as const, label: 'InfluxDB v1 /write' },
+  { apiVersion: '2' as const, label: 'InfluxDB v2 client through the 1.8-style gateway' },
+])('receiver with $label', ({ apiVersion }) => {
+  let influx: InfluxDbServer;
+  let receiver: ReceiverProcess;
+
+  beforeAll(async () => {
+    influx = await startInfluxDb();
+    const env: Record<string, string> =
+      apiVersion === '1'
+        ? { INFLUX_API_VERSION: '1', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database }
+        : { INFLUX_API_VERSION: '2', INFLUX_URL: influx.v2Url, INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org, INFLUX_BUCKET: influx.database };
+    receiver = await startReceiverProcess({ env: { ...env, TERRA_SIGNING_SECRET: SECRET, INFLUX_RETRY_MAX_DELAY_SECONDS: '1' } });
+  });
+
+  afterAll(async () => {
+    await receiver?.kill('SIGTERM');
+    await influx?.dispose();
+  });
+
+  it('stores every sample sent by hrv-stack send', async () => {
+    const output = await sendWithCli(receiver.webhookUrl, ALL_PAYLOADS);
+    expect(output).not.toContain(SECRET);
+    await receiver.waitForLog(() => processedCount(receiver) === ALL_PAYLOADS.length);
+
+    for (const expected of expectedSamples.hrv) {
+      const stored = await storedPoints(influx, expected.person, expected.provider);
+      expect(stored, expected.file).toEqual(expectedPointsOf(expected.file));
+    }
+  });
+
+  it('tags each series with person, provider, user_id and source', async () => {
+    const series = await influx.querySeries('SELECT count(rmssd) FROM hrv GROUP BY *');
+    const tags = series.map((entry) => entry.tags).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    expect(tags).toEqual([
+      { person: 'alice', provider: 'GARMIN', source: 'sleep', user_id: '40f7b0e1-89e2-43ac-a5b8-1e29c8d47cad' },
+      { person: 'alice', provider: 'WITHINGS', source: 'body', user_id: '9f8e7d6c-5b4a-4392-8a1b-0c2d3e4f5a6b' },
+      { person: 'bob', provider: 'OURA', source: 'sleep', user_id: '5b1f3c9e-0d2a-4e55-9f61-2f0c7a1d9b42' },
+      { person: 'carol', provider: 'FITBIT', source: 'daily', user_id: 'e2a1c4b7-3f58-4d90-b6e1-9a7c5d3f2b18' },
+    ]);
+  });
+
+  it('stores account events as terra_event points', async () => {
+    const rows = await influx.query('SELECT "type", message, person, provider, user_id, old_user_id FROM terra_event');
+    const events = rows.map(({ time: _time, ...fields }) => fields).sort((a, b) => String(a.type).localeCompare(String(b.type)));
+    expect(events).toEqual([
+      { type: 'access_revoked', message: 'User revoked access through the provider', person: 'carol', provider: 'FITBIT', user_id: 'e2a1c4b7-3f58-4d90-b6e1-9a7c5d3f2b18', old_user_id: null },
+      { type: 'auth', message: 'User has successfully authenticated', person: 'alice', provider: 'GARMIN', user_id: '40f7b0e1-89e2-43ac-a5b8-1e29c8d47cad', old_user_id: null },
+      { type: 'deauth', message: 'User has deauthenticated', person: 'bob', provider: 'OURA', user_id: '5b1f3c9e-0d2a-4e55-9f61-2f0c7a1d9b42', old_user_id: null },
+      {
+        type: 'user_reauth',
+        message: 'User has reauthenticated and old ID has been deleted',
+        person: 'alice',
+        provider: 'GARMIN',
+        user_id: '9c8b7a65-4321-4fed-a0b9-87c6d5e4f321',
+        old_user_id: '40f7b0e1-89e2-43ac-a5b8-1e29c8d47cad',
+      },
+    ]);
+  });
+
+  it('leaves no duplicates when a payload arrives twice', async () => {
+    const before = await countPoints(influx);
+    const processed = processedCount(receiver);
+    await sendWithCli(receiver.webhookUrl, ['sleep-garmin.json', 'sleep-oura-night-and-nap.json']);
+    await receiver.waitForLog(() => processedCount(receiver) === processed + 2);
+
+    expect(await countPoints(influx)).toBe(before);
+  });
+
+  it('leaves no duplicates when a newer copy is a superset', async () => {
+    const full = JSON.parse(readTerraSample('sleep-garmin.json').toString('utf8'));
+    full.user.reference_id = 'dave';
+    const partial = structuredClone(full);
+    const detailed = partial.data[0].heart_rate_data.detailed;
+    detailed.hrv_samples_rmssd = detailed.hrv_samples_rmssd.slice(0, 40);
+    detailed.hrv_samples_sdnn = detailed.hrv_samples_sdnn.slice(0, 10);
+    const processed = processedCount(receiver);
+
+    for (const payload of [partial, full]) {
+      const body = JSON.stringify(payload);
+      const headers = { 'content-type': 'application/json', 'x-terra-signature': signTerraBody(body, SECRET, Math.floor(Date.now() / 1000)) };
+      expect((await fetch(receiver.webhookUrl, { method: 'POST', body, headers })).status).toBe(200);
+    }
+    await receiver.waitForLog(() => processedCount(receiver) === processed + 2);
+
+    expect(await storedPoints(influx, 'dave', 'GARMIN')).toEqual(expectedPointsOf('sleep-garmin.json'));
+  });
+
+  it('logs one line per delivery without HRV values or secrets', () => {
+    const garmin = receiver.logs.find((line) => line.msg === 'delivery processed' && line.provider === 'GARMIN' && line.type === 'sleep');
+    expect(garmin).toMatchObject({ level: 30, type: 'sleep', person: 'alice', provider: 'GARMIN', stored: { rmssd: 95, sdnn: 95, events: 0 }, skipped: {} });
+    expect(receiver.output()).not.toContain(SECRET);
+    expect(receiver.output()).not.toContain('47.9');
+    expect(receiver.output()).not.toContain('hrv_rmssd');
+  });
+});
+
+describe('receiver webhook answers', () => {
+  let influx: InfluxDbServer;
+  let receiver: ReceiverProcess;
+  const body = readTerraSample('sleep-garmin.json');
+
+  beforeAll(async () => {
+    influx = await startInfluxDb();
+    const env = { INFLUX_API_VERSION: '1', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database };
+    receiver = await startReceiverProcess({ env: { ...env, TERRA_SIGNING_SECRET: `old-secret,${SECRET}`, MAX_BODY_BYTES: '40000' } });
+  });
+
+  afterAll(async () => {
+    await receiver?.kill('SIGTERM');
+    await influx?.dispose();
+  });
+
+  async function post(payload: Buffer | string, headers: Record<string, string>): Promise<{ status: number; json: Record<string, unknown> }> {
+    const response = await fetch(receiver.webhookUrl, { method: 'POST', body: payload, headers: { 'content-type': 'application/json', ...headers } });
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  }
+
+  const now = () => Math.floor(Date.now() / 1000);
+
+  it.each([
+    ['missing', {}],
+    ['malformed', { 'x-terra-signature': 'v1=abc' }],
+    ['expired', { 'x-terra-signature': signTerraBody(body, SECRET, Math.floor(Date.now() / 1000) - 3600) }],
+    ['mismatch', { 'x-terra-signature': signTerraBody(body, 'whsec-someone-else', Math.floor(Date.now() / 1000)) }],
+  ])('answers 401 %s and stores nothing', async (reason, headers) => {
+    const answer = await post(body, headers);
+
+    expect(answer.status).toBe(401);
+    expect(answer.json).toMatchObject({ error: 'invalid_signature', reason });
+    const warning = await receiver.waitForLog((line) => line.reason === reason);
+    expect(warning.level).toBe(40);
+    expect(JSON.stringify(warning)).not.toContain('hrv_samples');
+    expect(await countPoints(influx)).toBe(0);
+    expect(processedCount(receiver)).toBe(0);
+  });
+
+  it('accepts the deprecated terra-signature header', async () => {
+    const answer = await post(body, { 'terra-signature': signTerraBody(body, SECRET, now()) });
+    expect(answer).toEqual({ status: 200, json: { status: 'accepted' } });
+    await receiver.waitForLog((line) => line.msg === 'delivery processed');
+    expect(await countPoints(influx)).toBe(190);
+  });
+
+  it('answers 400 to a body that is not JSON', async () => {
+    const text = '{"type": "sleep", ';
+    const answer = await post(text, { 'x-terra-signature': signTerraBody(text, SECRET, now()) });
+    expect(answer).toEqual({ status: 400, json: { error: 'invalid_json', message: 'The body is not valid UTF-8 JSON' } });
+  });
+
+  it('answers 400 naming an invalid field', async () => {
+    const text = JSON.stringify({ type: 'sleep', user: { user_id: 'u-1', provider: 'OURA' }, data: { not: 'an array' } });
+    const answer = await post(text, { 'x-terra-signature': signTerraBody(text, SECRET, now()) });
+    expect(answer.status).toBe(400);
+    expect(answer.json).toMatchObject({ error: 'invalid_event', field: 'data' });
+  });
+
+  it('answers 413 above MAX_BODY_BYTES', async () => {
+    const large = Buffer.alloc(50_000, 0x20);
+    const answer = await post(large, { 'x-terra-signature': signTerraBody(large, SECRET, now()) });
+    expect(answer).toEqual({ status: 413, json: { error: 'body_too_large', message: 'The body exceeds MAX_BODY_BYTES (40000 bytes)', limit: 40000 } });
+  });
+
+  it('answers 404 as JSON elsewhere', async () => {
+    const response = await fetch(`${receiver.url}/admin`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ error: 'not_found', message: 'No route for GET /admin' });
+  });
+
+  it('reports health and readiness', async () => {
+    const health = await fetch(`${receiver.url}/healthz`);
+    expect(health.status).toBe(200);
+    const ready = await fetch(`${receiver.url}/readyz`);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { influxdb: 'ok', spool: 'ok' } });
+  });
+});

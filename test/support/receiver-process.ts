@@ -1,0 +1,115 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findFreePort } from './free-port.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli/hrv-stack.js', import.meta.url));
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
+export interface ReceiverProcess {
+  readonly url: string;
+  readonly webhookUrl: string;
+  readonly port: number;
+  readonly spoolDir: string;
+  /** Every stdout line parsed as JSON, and every other line as `{ level: 0, msg: line }`. */
+  readonly logs: LogLine[];
+  /** Raw stdout and stderr, to assert that nothing secret was printed. */
+  output(): string;
+  kill(signal: NodeJS.Signals): Promise<number | null>;
+  /** Starts a new process with the same port, spool and environment. */
+  restart(): Promise<void>;
+  waitForLog(predicate: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+}
+
+export interface ReceiverProcessOptions {
+  env: Record<string, string>;
+  spoolDir?: string;
+}
+
+/** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * Starts the built receiver (`node dist/cli/hrv-stack.js receiver`) as a child process on a free
+ * loopback port and resolves once it has logged that it started. `npm test` builds dist first.
+ */
+export async function startReceiverProcess(options: ReceiverProcessOptions): Promise<ReceiverProcess> {
+  const port = await findFreePort();
+  const spoolDir = options.spoolDir ?? join(mkdtempSync(join(tmpdir(), 'hrv-receiver-')), 'spool');
+  mkdirSync(spoolDir, { recursive: true });
+  const env = { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), SPOOL_DIR: spoolDir, ...options.env };
+  const logs: LogLine[] = [];
+  let output = '';
+  let child: ChildProcess | undefined;
+  let exited: Promise<number | null> = Promise.resolve(null);
+
+  const launch = async () => {
+    const started = logs.length;
+    child = spawn(process.execPath, [CLI, 'receiver'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    exited = new Promise((resolve) => child?.once('exit', (code) => resolve(code)));
+    let pending = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) logs.push(parseLogLine(line));
+    });
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+    });
+    await waitForLog((line) => line.msg === 'receiver started', 20_000, started);
+  };
+
+  const waitForLog = (predicate: (line: LogLine) => boolean, timeoutMs = 30_000, from = 0) =>
+    waitFor('a receiver log line', () => logs.slice(from).find(predicate), timeoutMs).catch((error: Error) => {
+      throw new Error(`${error.message}\nreceiver output:\n${output.slice(-4000)}`);
+    });
+
+  await launch();
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    webhookUrl: `http://127.0.0.1:${port}/webhooks/terra`,
+    port,
+    spoolDir,
+    logs,
+    output: () => output,
+    async kill(signal) {
+      if (child?.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+      child.kill(signal);
+      return exited;
+    },
+    async restart() {
+      if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      await launch();
+    },
+    waitForLog: (predicate, timeoutMs) => waitForLog(predicate, timeoutMs),
+  };
+}
+
+function parseLogLine(line: string): LogLine {
+  try {
+    return JSON.parse(line) as LogLine;
+  } catch {
+    return { level: 0, msg: line };
+  }
+}
