@@ -18,7 +18,16 @@ export interface DeliveryOutcome {
   provider?: string;
   stored: { rmssd: number; sdnn: number; events: number };
   skipped: SkipCounts;
+  /** Set when the delivery needs the user's attention; the worker logs it at warn. */
+  warning?: string;
 }
+
+/**
+ * Ping mode sends only a short-lived download link instead of the data. The receiver does not
+ * download it, so the data of such a delivery is not stored.
+ */
+const PING_MODE_WARNING =
+  'Terra sent an s3_payload (ping mode), which this receiver does not download yet; turn ping mode off for this destination in Terra, or its data is not stored';
 
 /** A spooled body that can never be processed; the worker moves it to the failed area. */
 export class UnprocessableDeliveryError extends Error {
@@ -50,7 +59,10 @@ export async function processDelivery(delivery: SpooledDelivery, options: Proces
   const event = classifyTerraEvent(body);
   if (isEnvelopeProblem(event)) throw new UnprocessableDeliveryError(`invalid ${event.field}: ${event.message}`);
 
-  if (event.kind === 'other') return { type: event.type, stored: { rmssd: 0, sdnn: 0, events: 0 }, skipped: {} };
+  if (event.kind === 'other') {
+    const outcome: DeliveryOutcome = { type: event.type, stored: { rmssd: 0, sdnn: 0, events: 0 }, skipped: {} };
+    return event.type === 's3_payload' ? { ...outcome, warning: PING_MODE_WARNING } : outcome;
+  }
 
   if (event.kind === 'account') {
     const tags = connectionTags(event.user, options.personLabels);

@@ -85,7 +85,9 @@ export class SpoolWorker {
       const delivery = await spool.read(id);
       const outcome = await processDelivery(delivery, this.options);
       await spool.remove(id);
-      logger.info({ delivery: id, traceId: delivery.metadata.traceId, ...outcome }, 'delivery processed');
+      const { warning, ...counts } = outcome;
+      logger.info({ delivery: id, traceId: delivery.metadata.traceId, ...counts }, 'delivery processed');
+      if (warning !== undefined) logger.warn({ delivery: id, type: outcome.type }, warning);
       return true;
     } catch (error) {
       if (error instanceof InfluxWriteError && error.retryable) {
