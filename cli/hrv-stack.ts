@@ -17,9 +17,9 @@ function wholeNumber(text: string): number {
 }
 
 /**
- * Signing options shared by `simulate` and `send`. The secret may come from TERRA_SIGNING_SECRET,
- * so that it stays out of the shell history and the process list; during a rotation the first
- * secret of the list signs.
+ * Adds the signing options shared by `simulate` and `send`. The secret may come from
+ * TERRA_SIGNING_SECRET, which keeps it out of the shell history and the process list. During a
+ * rotation, the first secret of the list signs.
  */
 function addDeliveryOptions(command: Command): Command {
   return command

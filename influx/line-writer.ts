@@ -5,7 +5,7 @@ export interface LineWriter {
    * throws InfluxWriteError otherwise. Re-writing a line already stored overwrites the same point.
    */
   write(lines: readonly string[]): Promise<void>;
-  /** Throws when InfluxDB does not answer its ping endpoint within the timeout. */
+  /** Throws unless InfluxDB responds to a ping within the timeout. */
   ping(): Promise<void>;
 }
 
@@ -20,6 +20,6 @@ export async function pingInfluxDb(url: string, headers: Record<string, string>,
   const response = await fetch(`${url}/ping`, { headers, signal: AbortSignal.timeout(timeoutMs) });
   await response.arrayBuffer();
   if (response.status !== 204 && response.status !== 200) {
-    throw new Error(`InfluxDB ping at ${url}/ping answered HTTP ${response.status}`);
+    throw new Error(`InfluxDB ping at ${url}/ping responded with HTTP ${response.status}`);
   }
 }

@@ -42,13 +42,15 @@ export class V1LineWriter implements LineWriter {
       const init = { method: 'POST', headers: this.headers, body: batch.join('\n') };
       response = await fetch(this.writeUrl, { ...init, signal: AbortSignal.timeout(this.options.timeoutMs) });
     } catch (error) {
-      const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
-      throw new InfluxWriteError(`InfluxDB did not answer: ${redactServerMessage(reason)}`, true);
+      // fetch() reports the network error (ECONNREFUSED, a timeout) as the cause of a TypeError.
+      const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      throw new InfluxWriteError(`InfluxDB did not respond: ${redactServerMessage(reason)}`, true);
     }
 
     const text = await response.text();
     if (response.status === 204 || response.status === 200) return;
-    const message = `InfluxDB answered HTTP ${response.status}: ${redactServerMessage(text)}`;
+    const message = `InfluxDB responded with HTTP ${response.status}: ${redactServerMessage(text)}`;
     throw new InfluxWriteError(message, isRetryableStatus(response.status), response.status);
   }
 }

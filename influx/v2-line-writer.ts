@@ -16,10 +16,10 @@ setLogger({ error: () => undefined, warn: () => undefined });
 
 function toWriteError(error: unknown): InfluxWriteError {
   if (error instanceof HttpError) {
-    const message = `InfluxDB answered HTTP ${error.statusCode}: ${redactServerMessage(error.body ?? error.message)}`;
+    const message = `InfluxDB responded with HTTP ${error.statusCode}: ${redactServerMessage(error.body ?? error.message)}`;
     return new InfluxWriteError(message, isRetryableStatus(error.statusCode), error.statusCode);
   }
-  const message = `InfluxDB did not answer: ${redactServerMessage(error instanceof Error ? error.message : String(error))}`;
+  const message = `InfluxDB did not respond: ${redactServerMessage(error instanceof Error ? error.message : String(error))}`;
   return new InfluxWriteError(message, true);
 }
 

@@ -13,12 +13,12 @@ export class InfluxWriteError extends Error {
   }
 }
 
-/** Unreachable, overloaded (429) or failing (5xx) servers may recover; other answers will not change. */
+/** Unreachable, overloaded (429) or failing (5xx) servers may recover, but other responses will not change. */
 export function isRetryableStatus(statusCode: number): boolean {
   return statusCode === 429 || statusCode >= 500;
 }
 
-/** Longest server message kept; InfluxDB's partial-write errors can run to kilobytes. */
+/** Maximum length of a server message in logs, because InfluxDB's partial-write errors can run to kilobytes. */
 const MAX_MESSAGE_CHARS = 300;
 
 /**

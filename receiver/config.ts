@@ -114,8 +114,10 @@ function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | und
   const name = String(issue.path[0] ?? 'configuration');
   const raw = env[name];
   const isSecret = (SECRET_VARIABLES as readonly string[]).includes(name);
-  const shown = raw === undefined ? 'not set' : isSecret ? 'value hidden' : `got "${raw}"`;
-  return `${name}: ${issue.message} (${shown})`;
+  let value = `got "${raw}"`;
+  if (raw === undefined) value = 'not set';
+  else if (isSecret) value = 'value hidden';
+  return `${name}: ${issue.message} (${value})`;
 }
 
 function toInfluxConfig(env: Environment): InfluxConfig {

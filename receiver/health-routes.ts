@@ -12,8 +12,8 @@ async function failureOf(check: () => Promise<void>): Promise<string | undefined
 }
 
 /**
- * `GET /healthz`: the process is alive. `GET /readyz`: InfluxDB answers its ping and the spool
- * accepts a write; otherwise 503 with the reason of each failed check.
+ * Serves `GET /healthz` (200 while the process runs) and `GET /readyz` (200 when InfluxDB responds
+ * to a ping and the spool accepts a write, else 503 with the reason of each failed check).
  */
 export function healthRouter(spool: Spool, writer: LineWriter): Router {
   const router = express.Router();

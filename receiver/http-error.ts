@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 
-/** An answer with a 4xx or 5xx status and a JSON body `{ error, message, ...details }`. */
+/** An error response with a 4xx or 5xx status and a JSON body `{ error, message, ...details }`. */
 export class HttpError extends Error {
   constructor(
     readonly status: number,

@@ -1,8 +1,8 @@
 import pino, { type Logger } from 'pino';
 
 /**
- * Creates the JSON-lines logger. Header and secret fields are redacted in case an error object
- * carries them; the code itself never passes HRV values, payloads, tokens or secrets to the logger.
+ * Creates the JSON-lines logger. The code never passes HRV values, payloads, tokens or secrets to
+ * it, and header and secret fields are redacted as well, in case an error object carries them.
  */
 export function createLogger(level: string): Logger {
   return pino({

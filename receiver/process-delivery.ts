@@ -11,7 +11,7 @@ export interface ProcessingOptions {
   defaultTimeZone: string;
 }
 
-/** What one delivery stored; the worker logs it as one line, without any HRV value. */
+/** Counts of one processed delivery, logged by the worker as one line without any HRV value. */
 export interface DeliveryOutcome {
   type: string;
   person?: string;

@@ -28,7 +28,7 @@ export class SpoolWorker {
 
   constructor(private readonly options: WorkerOptions) {}
 
-  /** Starts processing, beginning with whatever the spool holds from before a restart. */
+  /** Starts processing, beginning with whatever the spool contains from before a restart. */
   start(): void {
     if (this.running) return;
     this.running = true;

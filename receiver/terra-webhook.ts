@@ -82,15 +82,15 @@ async function spoolDelivery(options: WebhookOptions, metadata: DeliveryMetadata
   try {
     await options.spool.append(metadata, body);
   } catch (error) {
-    options.logger.error({ err: error, traceId: metadata.traceId }, 'cannot write the delivery to the spool; answering 503 so that Terra retries');
+    options.logger.error({ err: error, traceId: metadata.traceId }, 'cannot write the delivery to the spool; responding 503 so that Terra retries');
     throw new HttpError(503, 'spool_unavailable', 'The delivery could not be stored durably; retry later');
   }
 }
 
 /**
  * Routes `POST /webhooks/terra`: reads the raw body (up to maxBodyBytes), verifies the signature on
- * those exact bytes, checks that it is a Terra event, spools it durably, then answers 200. Storing
- * in InfluxDB happens later, in the worker, so the answer never waits for InfluxDB.
+ * those exact bytes, checks that it is a Terra event, spools it durably, then responds 200. Storing
+ * in InfluxDB happens later, in the worker, so the response never waits for InfluxDB.
  */
 export function terraWebhookRouter(options: WebhookOptions): Router {
   const router = express.Router();

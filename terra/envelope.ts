@@ -54,7 +54,7 @@ export type TerraEvent =
   | { kind: 'account'; event: AccountEvent; user: TerraUser }
   | { kind: 'other'; type: string };
 
-/** A payload that cannot be a Terra event; the webhook answers 400 with these details. */
+/** Problem of a payload that cannot be a Terra event, returned in the webhook's 400 body. */
 export interface EnvelopeProblem {
   field: string;
   message: string;

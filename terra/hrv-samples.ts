@@ -9,7 +9,7 @@ export interface HrvSample {
   epochNanoseconds: bigint;
 }
 
-/** Why a sample or an item was not stored; the delivery's log line counts each reason. */
+/** Reason a sample or an item was not stored, counted in the delivery's log line. */
 export type SkipReason =
   | 'invalid_item'
   | 'missing_value'

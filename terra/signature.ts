@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** Why a signature check failed; the 401 body and the metrics name these. */
+/** Reason of a failed signature check, named in the 401 body. */
 export type SignatureFailure = 'missing' | 'malformed' | 'expired' | 'mismatch';
 
 export type SignatureCheck = { ok: true; timestampSeconds: number } | { ok: false; reason: SignatureFailure };

@@ -27,7 +27,9 @@ export function parseTerraTimestamp(text: unknown, defaultZone: string): bigint 
   const [, year, month, day, hour, minute, second, fraction = '', offset] = match;
   if (offset !== undefined && offset !== 'Z' && !isPlausibleOffset(offset)) return undefined;
   const microseconds = Number(fraction.padEnd(6, '0'));
-  const zone = offset === undefined ? defaultZone : offset === 'Z' ? 'UTC' : `UTC${offset}`;
+  let zone = defaultZone;
+  if (offset === 'Z') zone = 'UTC';
+  else if (offset !== undefined) zone = `UTC${offset}`;
   const local = {
     year: Number(year),
     month: Number(month),
@@ -60,7 +62,7 @@ function isPlausibleOffset(offset: string): boolean {
   return hours <= 18 && minutes <= 59;
 }
 
-/** Checks that `zone` is an IANA time-zone name this runtime knows. */
+/** Checks that `zone` is an IANA time-zone name in this runtime's time-zone database. */
 export function isKnownTimeZone(zone: string): boolean {
   return DateTime.local().setZone(zone).isValid;
 }

@@ -78,7 +78,8 @@ describe('receiver durability', () => {
 
     await influx.restart();
     await receiver.restart();
-    expect(receiver.logs.at(-1)).toMatchObject({ msg: 'receiver started', pendingDeliveries: 2 });
+    const starts = receiver.logs.filter((line) => line.msg === 'receiver started');
+    expect(starts.at(-1)).toMatchObject({ pendingDeliveries: 2 });
     await receiver.waitForLog(() => processedCount(receiver) === 2);
     expect(await countRmssd(influx)).toBe(95 + 106);
   });
@@ -123,7 +124,8 @@ describe('receiver durability', () => {
     await receiver.waitForLog(() => processedCount(receiver) === 1);
     const attempts = receiver.logs.filter((line) => line.msg === 'InfluxDB write failed; delivery kept in the spool');
     expect(attempts.map((line) => line.attempt)).toEqual([1, 2]);
-    expect(attempts.map((line) => String(line.error).slice(0, 25))).toEqual(['InfluxDB answered HTTP 42', 'InfluxDB answered HTTP 50']);
+    expect(String(attempts[0]?.error)).toMatch(/^InfluxDB responded with HTTP 429: /);
+    expect(String(attempts[1]?.error)).toMatch(/^InfluxDB responded with HTTP 500: /);
     expect(await countRmssd(influx)).toBe(95);
   });
 
