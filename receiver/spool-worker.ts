@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
 import { InfluxWriteError } from '../influx/write-error.js';
-import { processDelivery, type ProcessingOptions } from './process-delivery.js';
+import type { LineWriter } from '../influx/line-writer.js';
+import { prepareDelivery, type DeliveryOutcome, type PreparationOptions } from './prepare-delivery.js';
 import type { Spool } from './spool.js';
 
-export interface WorkerOptions extends ProcessingOptions {
+export interface WorkerOptions extends PreparationOptions {
   spool: Spool;
+  writer: LineWriter;
   logger: Logger;
   /** Upper bound of the exponential backoff between attempts while InfluxDB is unavailable. */
   retryMaxDelayMs: number;
@@ -80,10 +82,13 @@ export class SpoolWorker {
 
   /** Returns true when the delivery has left the pending area, false when it should be tried again. */
   private async attempt(id: string, attempt: number): Promise<boolean> {
-    const { spool, logger } = this.options;
+    const { spool, writer, logger } = this.options;
+    let outcome: DeliveryOutcome | undefined;
     try {
       const delivery = await spool.read(id);
-      const outcome = await processDelivery(delivery, this.options);
+      const prepared = prepareDelivery(delivery, this.options);
+      outcome = prepared.outcome;
+      await writer.write(prepared.lines);
       await spool.remove(id);
       const { warning, ...counts } = outcome;
       logger.info({ delivery: id, traceId: delivery.metadata.traceId, ...counts }, 'delivery processed');
@@ -95,18 +100,20 @@ export class SpoolWorker {
         logger.warn({ delivery: id, attempt, error: error.message, retryInSeconds: delaySeconds }, 'InfluxDB write failed; delivery kept in the spool');
         return false;
       }
-      await this.moveToFailed(id, error);
+      await this.moveToFailed(id, error, outcome);
       return true;
     }
   }
 
-  private async moveToFailed(id: string, error: unknown): Promise<void> {
+  private async moveToFailed(id: string, error: unknown, outcome: DeliveryOutcome | undefined): Promise<void> {
     const { spool, logger } = this.options;
     const statusCode = error instanceof InfluxWriteError ? error.statusCode : undefined;
     const reason = error instanceof Error ? error.message : String(error);
+    // The counts say how many points the delivery carried; some batches may have been stored before the failure.
+    const counts = outcome === undefined ? {} : { type: outcome.type, person: outcome.person, provider: outcome.provider, points: outcome.stored, skipped: outcome.skipped };
     try {
-      const path = await spool.moveToFailed(id, { reason, statusCode });
-      logger.error({ delivery: id, reason, statusCode, path }, 'delivery cannot be stored; moved to the failed area');
+      const path = await spool.moveToFailed(id, { reason, statusCode, ...counts });
+      logger.error({ delivery: id, reason, statusCode, path, ...counts }, 'delivery cannot be stored; moved to the failed area');
     } catch (moveError) {
       logger.error({ delivery: id, reason, err: moveError }, 'delivery cannot be stored and cannot be moved to the failed area; it stays pending');
       await this.sleep(this.options.retryMaxDelayMs);

@@ -135,7 +135,8 @@ describe('receiver durability', () => {
     expect(await deliver(receiver, FITBIT)).toBe(200);
 
     const failure = await receiver.waitForLog((line) => line.msg === 'delivery cannot be stored; moved to the failed area');
-    expect(failure).toMatchObject({ level: 50, statusCode: 400 });
+    expect(failure).toMatchObject({ level: 50, statusCode: 400, type: 'sleep', person: 'alice', provider: 'GARMIN' });
+    expect(failure.points).toEqual({ rmssd: 95, sdnn: 95, events: 0 });
     await receiver.waitForLog(() => processedCount(receiver) === 1);
     expect(await countRmssd(influx)).toBe(6);
 
@@ -143,7 +144,8 @@ describe('receiver durability', () => {
     const files = readdirSync(failedFolder).sort();
     expect(files).toHaveLength(2);
     const reason = JSON.parse(readFileSync(join(failedFolder, files.find((name) => name.endsWith('.reason.json'))!), 'utf8'));
-    expect(reason).toMatchObject({ statusCode: 400 });
+    expect(reason).toMatchObject({ statusCode: 400, type: 'sleep', person: 'alice', points: { rmssd: 95, sdnn: 95, events: 0 } });
+    expect(reason.reason).toMatch(/^InfluxDB responded with HTTP 400: /);
     const kept = readFileSync(join(failedFolder, files.find((name) => name.endsWith('.delivery'))!));
     expect(kept.subarray(kept.indexOf(0x0a) + 1).equals(GARMIN)).toBe(true);
   });

@@ -1,17 +1,15 @@
-import type { LineWriter } from '../influx/line-writer.js';
 import { hrvSampleLines, terraEventLine, type ConnectionTags } from '../influx/points.js';
 import { classifyTerraEvent, isEnvelopeProblem, type AccountEvent, type TerraUser } from '../terra/envelope.js';
 import { extractHrvSamples, type SkipCounts } from '../terra/hrv-samples.js';
 import { resolvePerson } from '../terra/person.js';
 import type { SpooledDelivery } from './spool.js';
 
-export interface ProcessingOptions {
-  writer: LineWriter;
+export interface PreparationOptions {
   personLabels: ReadonlyMap<string, string>;
   defaultTimeZone: string;
 }
 
-/** Counts of one processed delivery, logged by the worker as one line without any HRV value. */
+/** Counts of one delivery, logged by the worker as one line without any HRV value. */
 export interface DeliveryOutcome {
   type: string;
   person?: string;
@@ -44,40 +42,47 @@ function accountEventLine(event: AccountEvent, tags: ConnectionTags, emittedAtMs
   return terraEventLine({ type: event.type, message: event.message ?? '', status, oldUserId }, tags, emittedAtMs);
 }
 
-/**
- * Turns one spooled delivery into points and writes them. Throws InfluxWriteError when InfluxDB
- * refuses or cannot be reached, and UnprocessableDeliveryError when the body is not a Terra event
- * (the webhook checks that before spooling, so this means a damaged spool file).
- */
-export async function processDelivery(delivery: SpooledDelivery, options: ProcessingOptions): Promise<DeliveryOutcome> {
-  let body: unknown;
+/** The lines a delivery writes and the counts its log line reports. */
+export interface PreparedDelivery {
+  lines: string[];
+  outcome: DeliveryOutcome;
+}
+
+function parseSpooledBody(delivery: SpooledDelivery): unknown {
   try {
-    body = JSON.parse(delivery.body.toString('utf8'));
+    return JSON.parse(delivery.body.toString('utf8'));
   } catch {
     throw new UnprocessableDeliveryError('the spooled body is not valid JSON');
   }
-  const event = classifyTerraEvent(body);
+}
+
+/**
+ * Turns one spooled delivery into line protocol, without writing anything. Throws
+ * UnprocessableDeliveryError when the body is not a Terra event; the webhook checks that before
+ * spooling, so this means a damaged spool file.
+ */
+export function prepareDelivery(delivery: SpooledDelivery, options: PreparationOptions): PreparedDelivery {
+  const event = classifyTerraEvent(parseSpooledBody(delivery));
   if (isEnvelopeProblem(event)) throw new UnprocessableDeliveryError(`invalid ${event.field}: ${event.message}`);
 
   if (event.kind === 'other') {
     const outcome: DeliveryOutcome = { type: event.type, stored: { rmssd: 0, sdnn: 0, events: 0 }, skipped: {} };
-    return event.type === 's3_payload' ? { ...outcome, warning: PING_MODE_WARNING } : outcome;
+    return { lines: [], outcome: event.type === 's3_payload' ? { ...outcome, warning: PING_MODE_WARNING } : outcome };
   }
 
   if (event.kind === 'account') {
     const tags = connectionTags(event.user, options.personLabels);
     const emittedAtMs = delivery.metadata.orderingTimestampMs ?? delivery.metadata.receivedAtMs;
-    await options.writer.write([accountEventLine(event.event, tags, emittedAtMs)]);
-    return { type: event.event.type, ...describeTags(tags), stored: { rmssd: 0, sdnn: 0, events: 1 }, skipped: {} };
+    const outcome = { type: event.event.type, ...describeTags(tags), stored: { rmssd: 0, sdnn: 0, events: 1 }, skipped: {} };
+    return { lines: [accountEventLine(event.event, tags, emittedAtMs)], outcome };
   }
 
   const tags = connectionTags(event.event.user, options.personLabels);
   const extracted = extractHrvSamples(event.event, options.defaultTimeZone);
-  await options.writer.write(hrvSampleLines(extracted, tags));
-
   const rmssd = extracted.samples.filter((sample) => sample.measure === 'rmssd').length;
   const stored = { rmssd, sdnn: extracted.samples.length - rmssd, events: 0 };
-  return { type: event.event.type, ...describeTags(tags), stored, skipped: extracted.skipped };
+  const outcome = { type: event.event.type, ...describeTags(tags), stored, skipped: extracted.skipped };
+  return { lines: hrvSampleLines(extracted, tags), outcome };
 }
 
 function describeTags(tags: ConnectionTags): { person: string; provider: string } {
