@@ -1,11 +1,9 @@
+import { checkSimulatedSleepOptions, DEFAULT_SEED, resolveEndDate } from '../terra/simulator/simulation-options.js';
 import {
-  checkSimulatedSleepOptions,
   countSleepDeliveries,
-  DEFAULT_SEED,
   iterateSleepDeliveries,
-  resolveEndDate,
   type SimulatedSleepDelivery,
-} from '../terra/simulated-sleep.js';
+} from '../terra/simulator/sleep-deliveries.js';
 import {
   checkWebhookUrl,
   type CommandOutput,

@@ -10,7 +10,7 @@ import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { type CommandOutput, DeliveryError, deliverSignedBody, InvalidOptionsError } from '../cli/deliver.js';
 import { runSend } from '../cli/send.js';
 import { runSimulate } from '../cli/simulate.js';
-import { generateSleepDeliveries } from '../terra/simulated-sleep.js';
+import { generateSleepDeliveries } from '../terra/simulator/sleep-deliveries.js';
 import { type SignatureCheck, verifyTerraSignature } from '../terra/signature.js';
 import { fileURLToPath } from 'node:url';
 import { TERRA_SAMPLES_DIR } from './support/terra-samples.js';

@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import {
   countSleepDeliveries,
   generateSleepDeliveries,
-  hrvSampleCount,
   type SimulatedSleepDelivery,
-  type SleepItem,
-} from '../terra/simulated-sleep.js';
+} from '../terra/simulator/sleep-deliveries.js';
+import { hrvSampleCount } from '../terra/simulator/sleep-items.js';
+import type { SleepItem } from '../terra/simulator/sleep-payload.js';
 import { parseTerraTimestamp } from '../terra/timestamp.js';
 import { fileURLToPath } from 'node:url';
 import { TERRA_SAMPLES_DIR } from './support/terra-samples.js';
