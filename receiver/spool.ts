@@ -45,17 +45,30 @@ export class Spool {
     const temporaryPath = join(this.directory, TEMPORARY, id + EXTENSION);
     const header = Buffer.from(`${JSON.stringify(metadata)}\n`, 'utf8');
 
-    const file = await open(temporaryPath, 'wx', 0o600);
     try {
-      await file.writev([header, body]);
-      await file.sync();
-    } finally {
-      await file.close();
+      await writeFileDurably(temporaryPath, [header, body]);
+      await rename(temporaryPath, this.pendingPath(id));
+    } catch (error) {
+      await rm(temporaryPath, { force: true }).catch(() => undefined);
+      throw error;
     }
-    await rename(temporaryPath, this.pendingPath(id));
     await syncDirectory(join(this.directory, PENDING));
 
     return id;
+  }
+
+  /** Moves every delivery of the failed area back to pending, for the worker to try again. */
+  async requeueFailed(): Promise<string[]> {
+    const failedFolder = join(this.directory, FAILED);
+    const ids = (await readdir(failedFolder)).filter((name) => name.endsWith(EXTENSION)).map((name) => name.slice(0, -EXTENSION.length));
+
+    for (const id of ids.sort()) {
+      await rename(join(failedFolder, id + EXTENSION), this.pendingPath(id));
+      await rm(join(failedFolder, `${id}.reason.json`), { force: true });
+    }
+    await syncDirectory(join(this.directory, PENDING));
+
+    return ids;
   }
 
   /** Lists pending delivery ids, oldest first. */
@@ -86,16 +99,20 @@ export class Spool {
     return failedPath;
   }
 
-  /** Throws unless a file can be created, written, fsynced and removed in the spool right now. */
+  /**
+   * Throws unless a delivery could be stored right now: a probe file is written and fsynced in
+   * `tmp/`, renamed into `pending/` (under a name the worker ignores) and removed.
+   */
   async checkWritable(): Promise<void> {
-    const probePath = join(this.directory, TEMPORARY, `readiness-${randomBytes(6).toString('hex')}`);
-    const file = await open(probePath, 'wx', 0o600);
+    const name = `readiness-${randomBytes(6).toString('hex')}.probe`;
+    const probePath = join(this.directory, TEMPORARY, name);
+    const pendingProbePath = join(this.directory, PENDING, name);
     try {
-      await file.writeFile('ok');
-      await file.sync();
+      await writeFileDurably(probePath, [Buffer.from('ok')]);
+      await rename(probePath, pendingProbePath);
     } finally {
-      await file.close();
       await rm(probePath, { force: true });
+      await rm(pendingProbePath, { force: true });
     }
   }
 
@@ -116,6 +133,31 @@ export class Spool {
     this.sequence = (this.sequence + 1) % 1_000_000;
     const time = String(receivedAtMs).padStart(15, '0');
     return `${time}-${String(this.sequence).padStart(6, '0')}-${randomBytes(4).toString('hex')}`;
+  }
+}
+
+/**
+ * Writes every buffer completely, fsyncs and closes the file. A write to a nearly full disk can
+ * return fewer bytes than asked without an error, so the loop goes on until the disk raises
+ * ENOSPC, and the final size is checked before the file counts as written.
+ */
+async function writeFileDurably(path: string, buffers: readonly Buffer[]): Promise<void> {
+  const expectedBytes = buffers.reduce((total, buffer) => total + buffer.length, 0);
+  const file = await open(path, 'wx', 0o600);
+  try {
+    for (const buffer of buffers) {
+      let offset = 0;
+      while (offset < buffer.length) {
+        const { bytesWritten } = await file.write(buffer, offset, buffer.length - offset);
+        if (bytesWritten === 0) throw new Error(`spool file ${path}: the disk accepted no more bytes`);
+        offset += bytesWritten;
+      }
+    }
+    await file.sync();
+    const { size } = await file.stat();
+    if (size !== expectedBytes) throw new Error(`spool file ${path} has ${size} bytes instead of ${expectedBytes}`);
+  } finally {
+    await file.close();
   }
 }
 
