@@ -16,8 +16,20 @@ export function* batchesOf<T>(items: readonly T[], size: number): Generator<read
   for (let start = 0; start < items.length; start += size) yield items.slice(start, start + size);
 }
 
+/** Returns the network error behind fetch()'s generic "fetch failed", such as ECONNREFUSED. */
+export function networkErrorMessage(error: unknown): string {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
 export async function pingInfluxDb(url: string, headers: Record<string, string>, timeoutMs: number): Promise<void> {
-  const response = await fetch(`${url}/ping`, { headers, signal: AbortSignal.timeout(timeoutMs) });
+  let response: Response;
+  try {
+    response = await fetch(`${url}/ping`, { headers, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    throw new Error(`InfluxDB at ${url} did not respond to a ping: ${networkErrorMessage(error)}`);
+  }
+
   await response.arrayBuffer();
   if (response.status !== 204 && response.status !== 200) {
     throw new Error(`InfluxDB ping at ${url}/ping responded with HTTP ${response.status}`);

@@ -8,8 +8,24 @@ export interface ConnectionTags {
   userId: string;
 }
 
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
+
+/**
+ * Replaces what line protocol cannot carry in a tag value with U+FFFD. Control characters would be
+ * stored as two-character escapes (a newline as backslash-n), which could merge two people, and
+ * InfluxDB rejects the whole batch when a tag value ends with a backslash, because the backslash
+ * escapes the separator that follows (seen with InfluxDB 1.6). Other backslashes are kept as sent.
+ */
+export function lineProtocolTagValue(value: string): string {
+  const visible = value.replace(CONTROL_CHARACTERS, '\ufffd');
+  return visible.endsWith('\\') ? `${visible.slice(0, -1)}\ufffd` : visible;
+}
+
 function connectionPoint(measurement: string, tags: ConnectionTags): Point {
-  return new Point(measurement).tag('person', tags.person).tag('provider', tags.provider).tag('user_id', tags.userId);
+  return new Point(measurement)
+    .tag('person', lineProtocolTagValue(tags.person))
+    .tag('provider', lineProtocolTagValue(tags.provider))
+    .tag('user_id', lineProtocolTagValue(tags.userId));
 }
 
 /**

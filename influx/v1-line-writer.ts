@@ -1,5 +1,5 @@
-import { batchesOf, LINES_PER_BATCH, pingInfluxDb, type LineWriter } from './line-writer.js';
-import { InfluxWriteError, isRetryableStatus, redactServerMessage } from './write-error.js';
+import { batchesOf, LINES_PER_BATCH, networkErrorMessage, pingInfluxDb, type LineWriter } from './line-writer.js';
+import { configurationHint, InfluxWriteError, isRetryableStatus, redactServerMessage } from './write-error.js';
 
 export interface V1WriterOptions {
   url: string;
@@ -42,15 +42,12 @@ export class V1LineWriter implements LineWriter {
       const init = { method: 'POST', headers: this.headers, body: batch.join('\n') };
       response = await fetch(this.writeUrl, { ...init, signal: AbortSignal.timeout(this.options.timeoutMs) });
     } catch (error) {
-      // fetch() reports the network error (ECONNREFUSED, a timeout) as the cause of a TypeError.
-      const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-      const reason = cause instanceof Error ? cause.message : String(cause);
-      throw new InfluxWriteError(`InfluxDB did not respond: ${redactServerMessage(reason)}`, true);
+      throw new InfluxWriteError(`InfluxDB did not respond: ${redactServerMessage(networkErrorMessage(error))}`, true);
     }
 
     const text = await response.text();
     if (response.status === 204 || response.status === 200) return;
-    const message = `InfluxDB responded with HTTP ${response.status}: ${redactServerMessage(text)}`;
+    const message = `InfluxDB responded with HTTP ${response.status}${configurationHint(response.status)}: ${redactServerMessage(text)}`;
     throw new InfluxWriteError(message, isRetryableStatus(response.status), response.status);
   }
 }

@@ -1,6 +1,6 @@
 import { HttpError, InfluxDB, setLogger, type WriteApi } from '@influxdata/influxdb-client';
 import { batchesOf, LINES_PER_BATCH, pingInfluxDb, type LineWriter } from './line-writer.js';
-import { InfluxWriteError, isRetryableStatus, redactServerMessage } from './write-error.js';
+import { configurationHint, InfluxWriteError, isRetryableStatus, redactServerMessage } from './write-error.js';
 
 export interface V2WriterOptions {
   url: string;
@@ -16,7 +16,8 @@ setLogger({ error: () => undefined, warn: () => undefined });
 
 function toWriteError(error: unknown): InfluxWriteError {
   if (error instanceof HttpError) {
-    const message = `InfluxDB responded with HTTP ${error.statusCode}: ${redactServerMessage(error.body ?? error.message)}`;
+    const hint = configurationHint(error.statusCode);
+    const message = `InfluxDB responded with HTTP ${error.statusCode}${hint}: ${redactServerMessage(error.body ?? error.message)}`;
     return new InfluxWriteError(message, isRetryableStatus(error.statusCode), error.statusCode);
   }
   const message = `InfluxDB did not respond: ${redactServerMessage(error instanceof Error ? error.message : String(error))}`;

@@ -13,9 +13,23 @@ export class InfluxWriteError extends Error {
   }
 }
 
-/** Unreachable, overloaded (429) or failing (5xx) servers may recover, but other responses will not change. */
+/**
+ * Tells whether a write that failed with this status may succeed later. 429 and 5xx mean load or an
+ * outage. 401, 403 and 404 mean a wrong token, a missing permission or a missing database or
+ * bucket, which the operator can fix, so those deliveries wait in the spool too. Other 4xx answers
+ * (400 for unparsable points or a field type conflict, 413) depend on the data and will not change.
+ */
 export function isRetryableStatus(statusCode: number): boolean {
-  return statusCode === 429 || statusCode >= 500;
+  return statusCode === 429 || statusCode >= 500 || CONFIGURATION_STATUSES.has(statusCode);
+}
+
+const CONFIGURATION_STATUSES = new Set([401, 403, 404]);
+
+/** Says what to check for a status caused by the receiver's InfluxDB settings, else ''. */
+export function configurationHint(statusCode: number): string {
+  if (statusCode === 401 || statusCode === 403) return ' (check INFLUX_TOKEN, or INFLUX_USERNAME and INFLUX_PASSWORD, and their write permission)';
+  if (statusCode === 404) return ' (check that the bucket INFLUX_BUCKET, or the database INFLUX_DATABASE, exists)';
+  return '';
 }
 
 /** Maximum length of a server message in logs, because InfluxDB's partial-write errors can run to kilobytes. */
@@ -23,10 +37,14 @@ const MAX_MESSAGE_CHARS = 300;
 
 /**
  * Shortens a server's error text for logs. InfluxDB quotes the offending line protocol in parse
- * errors ("unable to parse 'hrv,person=... rmssd=52.1 ...'"), and HRV values must not reach the
- * logs, so every quoted part is replaced.
+ * errors ("unable to parse 'hrv,person=... rmssd=52.1 ...': invalid tag format"), and HRV values
+ * must not reach the logs. A quoted line may itself contain apostrophes, so everything from the
+ * first apostrophe to the last is replaced.
  */
 export function redactServerMessage(text: string): string {
-  const redacted = text.replace(/'[^']*'/g, "'<line>'").replace(/\s+/g, ' ').trim();
+  const first = text.indexOf("'");
+  const last = text.lastIndexOf("'");
+  const unquoted = first >= 0 && last > first ? `${text.slice(0, first)}'<line>'${text.slice(last + 1)}` : text;
+  const redacted = unquoted.replace(/\s+/g, ' ').trim();
   return redacted.length > MAX_MESSAGE_CHARS ? `${redacted.slice(0, MAX_MESSAGE_CHARS)}...` : redacted;
 }

@@ -15,12 +15,18 @@ export const ACCOUNT_EVENT_TYPES = [
 ] as const;
 export type AccountEventType = (typeof ACCOUNT_EVENT_TYPES)[number];
 
-const nonEmptyText = z.string().trim().min(1);
+/**
+ * Longest id accepted, in characters. Terra's ids are UUIDs and short provider names, and InfluxDB
+ * rejects a series key over 64 KiB, so a longer id is a broken or hostile payload.
+ */
+export const MAX_ID_CHARS = 256;
+
+const idText = z.string().trim().min(1).max(MAX_ID_CHARS);
 
 const userSchema = z.looseObject({
-  user_id: nonEmptyText,
-  provider: nonEmptyText,
-  reference_id: z.string().nullish(),
+  user_id: idText,
+  provider: idText,
+  reference_id: z.string().max(MAX_ID_CHARS).nullish(),
 });
 export type TerraUser = z.infer<typeof userSchema>;
 

@@ -1,4 +1,4 @@
-import type { TerraUser } from './envelope.js';
+import { MAX_ID_CHARS, type TerraUser } from './envelope.js';
 
 /**
  * Parses `PERSON_LABELS`: `id=name` pairs separated by commas, where id is a Terra `reference_id`
@@ -16,6 +16,7 @@ export function parsePersonLabels(text: string): Map<string, string> | string {
       return `expected id=name pairs separated by commas, such as alice=Alice,bob=Bob; invalid pair "${pair.trim()}"`;
     }
     if (labels.has(id)) return `the id "${id}" appears twice`;
+    if (name.length > MAX_ID_CHARS) return `the name for "${id}" is longer than ${MAX_ID_CHARS} characters`;
     labels.set(id, name);
   }
 

@@ -87,6 +87,8 @@ describe('classifyTerraEvent problems', () => {
     ['an empty user_id', { type: 'daily', user: { user_id: ' ', provider: 'OURA' }, data: [] }, 'user.user_id'],
     ['a deauth without user', { type: 'deauth' }, 'user'],
     ['a user_reauth without new_user', { type: 'user_reauth', old_user: user }, 'new_user'],
+    ['a reference_id of 257 characters', { type: 'sleep', user: { ...user, reference_id: 'r'.repeat(257) }, data: [] }, 'user.reference_id'],
+    ['a user_id of 257 characters', { type: 'auth', user: { ...user, user_id: 'u'.repeat(257) } }, 'user.user_id'],
   ];
 
   it.each(cases)('names the field of %s', (_name, body, field) => {
