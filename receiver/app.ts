@@ -9,6 +9,8 @@ import { terraWebhookRouter, type WebhookOptions } from './terra-webhook.js';
 export interface AppOptions extends Omit<WebhookOptions, 'spool' | 'logger'> {
   spool: Spool;
   writer: LineWriter;
+  /** Message of the last failed InfluxDB write, if the latest write failed. */
+  writeFailure: () => string | undefined;
   logger: Logger;
   /** Express's `trust proxy` setting, so that logged client addresses come from X-Forwarded-For. */
   trustProxy?: boolean | string;
@@ -20,7 +22,7 @@ export function createApp(options: AppOptions): Express {
   app.set('trust proxy', options.trustProxy ?? 'loopback, linklocal, uniquelocal');
 
   app.use(terraWebhookRouter(options));
-  app.use(healthRouter(options.spool, options.writer));
+  app.use(healthRouter(options.spool, options.writer, options.writeFailure));
   app.use(notFound);
   app.use(errorHandler(options.logger));
 

@@ -8,10 +8,22 @@ const SECRET_VARIABLES = ['TERRA_SIGNING_SECRET', 'INFLUX_TOKEN', 'INFLUX_PASSWO
 
 const MEBIBYTE = 1024 * 1024;
 
+/** Decimal digits only: Number() would also read `0x1F90`, `1e2` and a blank as numbers. */
 const integer = (min: number, max: number) => {
   const error = `expected a whole number from ${min} to ${max}`;
-  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+  return z
+    .string()
+    .regex(/^[0-9]{1,10}$/, { error })
+    .transform(Number)
+    .pipe(z.number().min(min, { error }).max(max, { error }));
 };
+
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+  .refine((text) => {
+    const url = new URL(text);
+    return url.username === '' && url.password === '';
+  }, 'must not contain a user name or password: use INFLUX_TOKEN, or INFLUX_USERNAME and INFLUX_PASSWORD');
 const optionalText = z
   .string()
   .optional()
@@ -35,7 +47,7 @@ const environmentSchema = z
       return typeof parsed === 'string' ? new Map<string, string>() : parsed;
     }),
     INFLUX_API_VERSION: z.enum(['1', '2']).default('2'),
-    INFLUX_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:8086'),
+    INFLUX_URL: httpUrl.default('http://localhost:8086'),
     INFLUX_TOKEN: optionalText,
     INFLUX_ORG: z.string().min(1).default('hrv'),
     INFLUX_BUCKET: z.string().min(1).default('hrv'),
@@ -84,37 +96,59 @@ export class ConfigError extends Error {
 }
 
 /**
- * Reads `NAME` or, when set, the file named by `NAME_FILE` (Docker secrets). Setting both is an
- * error, because which one wins would be a guess.
+ * Reads the secret from the file named by `NAME_FILE` (Docker secrets). An empty file is an error,
+ * and so is a token or password of several lines, which is usually a mistake. Signing secrets may
+ * be listed one per line, like the commas of TERRA_SIGNING_SECRET.
+ */
+function readSecretFile(name: string, path: string): { value: string } | { problem: string } {
+  let content: string;
+  try {
+    content = readFileSync(path, 'utf8').trim();
+  } catch (error) {
+    return { problem: `${name}_FILE=${path}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
+  }
+
+  if (content === '') return { problem: `${name}_FILE=${path}: the file is empty` };
+  if (name === 'TERRA_SIGNING_SECRET') return { value: content.split(/\r?\n/).join(',') };
+  if (/[\r\n]/.test(content)) return { problem: `${name}_FILE=${path}: the file has more than one line; keep only the ${name.toLowerCase().replace('influx_', '')}` };
+  return { value: content };
+}
+
+/**
+ * Reads `NAME` or, when set, the file named by `NAME_FILE`. Setting both is an error, because
+ * which one wins would be a guess.
  */
 function resolveSecretFiles(env: NodeJS.ProcessEnv, problems: string[]): Record<string, string | undefined> {
-  // Compose passes `NAME=` for a variable left blank in .env: treat it as not set.
+  // Compose passes `NAME=` for a variable left blank in .env: a blank value counts as not set.
   const resolved: Record<string, string | undefined> = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== ''),
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
   );
 
   for (const name of SECRET_VARIABLES) {
-    const path = env[`${name}_FILE`];
-    if (path === undefined || path === '') continue;
-    if (env[name] !== undefined && env[name] !== '') {
+    const path = resolved[`${name}_FILE`];
+    if (path === undefined) continue;
+    if (resolved[name] !== undefined) {
       problems.push(`${name} and ${name}_FILE are both set: keep one`);
       continue;
     }
-    try {
-      resolved[name] = readFileSync(path, 'utf8').trim();
-    } catch (error) {
-      problems.push(`${name}_FILE=${path}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
+    const secret = readSecretFile(name, path);
+    if ('problem' in secret) problems.push(secret.problem);
+    else resolved[name] = secret.value;
   }
 
   return resolved;
+}
+
+/** Hides the password of a URL such as `http://admin:secret@influx:8086` before it is shown. */
+function maskUrlPassword(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@]*):[^/@]*@/i, '$1:***@');
 }
 
 function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
   const name = String(issue.path[0] ?? 'configuration');
   const raw = env[name];
   const isSecret = (SECRET_VARIABLES as readonly string[]).includes(name);
-  let value = `got "${raw}"`;
+  let value = `got "${maskUrlPassword(raw ?? '')}"`;
   if (raw === undefined) value = 'not set';
   else if (isSecret) value = 'value hidden';
   return `${name}: ${issue.message} (${value})`;

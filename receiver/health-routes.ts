@@ -13,9 +13,10 @@ async function failureOf(check: () => Promise<void>): Promise<string | undefined
 
 /**
  * Serves `GET /healthz` (200 while the process runs) and `GET /readyz` (200 when InfluxDB responds
- * to a ping and the spool accepts a write, else 503 with the reason of each failed check).
+ * to a ping, the last write did not fail and the spool accepts a write, else 503 with the reason
+ * of each failed check).
  */
-export function healthRouter(spool: Spool, writer: LineWriter): Router {
+export function healthRouter(spool: Spool, writer: LineWriter, writeFailure: () => string | undefined): Router {
   const router = express.Router();
 
   router.get('/healthz', (_request, response) => {
@@ -23,7 +24,10 @@ export function healthRouter(spool: Spool, writer: LineWriter): Router {
   });
 
   router.get('/readyz', async (_request, response) => {
-    const [influxdb, spoolProblem] = await Promise.all([failureOf(() => writer.ping()), failureOf(() => spool.checkWritable())]);
+    const [ping, spoolProblem] = await Promise.all([failureOf(() => writer.ping()), failureOf(() => spool.checkWritable())]);
+    // A ping succeeds with a wrong token or a missing bucket, so the last write's failure counts too.
+    const lastWrite = writeFailure();
+    const influxdb = ping ?? (lastWrite === undefined ? undefined : `the last write failed: ${lastWrite}`);
     const checks = {
       influxdb: influxdb === undefined ? 'ok' : `failed: ${influxdb}`,
       spool: spoolProblem === undefined ? 'ok' : `failed: ${spoolProblem}`,

@@ -28,6 +28,9 @@ function fromBodyParser(error: BodyParserError): HttpError | undefined {
   if (error.type === 'entity.too.large') {
     return new HttpError(413, 'body_too_large', `The body exceeds MAX_BODY_BYTES (${error.limit} bytes)`, { limit: error.limit });
   }
+  if (error.type === 'encoding.unsupported' || error.type === 'charset.unsupported') {
+    return new HttpError(415, 'unsupported_encoding', 'Compressed bodies and charsets other than UTF-8 are not supported: send the body as plain UTF-8 JSON');
+  }
   if (error.type === 'request.aborted') return new HttpError(400, 'request_aborted', 'The client aborted the request');
   if (typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
     return new HttpError(error.status, 'invalid_request', 'The request body could not be read');

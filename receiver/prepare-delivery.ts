@@ -1,5 +1,6 @@
 import { hrvSampleLines, terraEventLine, type ConnectionTags } from '../influx/points.js';
 import { classifyTerraEvent, isEnvelopeProblem, type AccountEvent, type TerraUser } from '../terra/envelope.js';
+import { parseJsonBody } from '../terra/json-body.js';
 import { extractHrvSamples, type SkipCounts } from '../terra/hrv-samples.js';
 import { resolvePerson } from '../terra/person.js';
 import type { SpooledDelivery } from './spool.js';
@@ -50,9 +51,9 @@ export interface PreparedDelivery {
 
 function parseSpooledBody(delivery: SpooledDelivery): unknown {
   try {
-    return JSON.parse(delivery.body.toString('utf8'));
+    return parseJsonBody(delivery.body);
   } catch {
-    throw new UnprocessableDeliveryError('the spooled body is not valid JSON');
+    throw new UnprocessableDeliveryError('the spooled body is not valid UTF-8 JSON');
   }
 }
 

@@ -49,7 +49,7 @@ export async function startReceiver(config: ReceiverConfig, logger: Logger): Pro
   const writer = createLineWriter(config.influx);
   const worker = new SpoolWorker({ ...config, spool, writer, logger });
 
-  const app = createApp({ ...config, spool, writer, logger, onSpooled: () => worker.notify() });
+  const app = createApp({ ...config, spool, writer, logger, onSpooled: () => worker.notify(), writeFailure: () => worker.writeFailure() });
   const httpServer = createServer(app);
   await listen(httpServer, config.host, config.port);
   worker.start();

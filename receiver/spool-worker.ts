@@ -15,6 +15,12 @@ export interface WorkerOptions extends PreparationOptions {
 const FIRST_RETRY_DELAY_MS = 1000;
 
 /**
+ * While idle, the worker also lists the spool this often, so that deliveries put back into
+ * `pending/` by hand (`hrv-stack requeue-failed`) are picked up without a restart.
+ */
+export const IDLE_RESCAN_MS = 30_000;
+
+/**
  * Processes the spool one delivery at a time, oldest first, so that a newer copy of a record is
  * written after an older one. A delivery leaves the spool only after InfluxDB accepted all its
  * points, or, when InfluxDB rejects it for good, by moving to the failed area.
@@ -27,6 +33,7 @@ export class SpoolWorker {
   /** Ends any wait, the backoff between attempts included; used by stop(). */
   private interrupt: (() => void) | undefined;
   private pendingWake = false;
+  private lastWriteFailure: string | undefined;
 
   constructor(private readonly options: WorkerOptions) {}
 
@@ -41,6 +48,11 @@ export class SpoolWorker {
   notify(): void {
     this.pendingWake = true;
     this.wakeIdle?.();
+  }
+
+  /** Message of the last failed InfluxDB write, until a write succeeds again; /readyz reports it. */
+  writeFailure(): string | undefined {
+    return this.lastWriteFailure;
   }
 
   /** Finishes the delivery in hand, leaves the rest in the spool, and resolves when idle. */
@@ -58,7 +70,7 @@ export class SpoolWorker {
         if (!this.running) return;
         await this.processWithRetries(id);
       }
-      if (ids.length === 0 && !this.pendingWake) await this.sleep(Number.POSITIVE_INFINITY, true);
+      if (ids.length === 0 && !this.pendingWake) await this.sleep(IDLE_RESCAN_MS, true);
     }
   }
 
@@ -89,6 +101,7 @@ export class SpoolWorker {
       const prepared = prepareDelivery(delivery, this.options);
       outcome = prepared.outcome;
       await writer.write(prepared.lines);
+      this.lastWriteFailure = undefined;
       await spool.remove(id);
       const { warning, ...counts } = outcome;
       logger.info({ delivery: id, traceId: delivery.metadata.traceId, ...counts }, 'delivery processed');
@@ -96,6 +109,7 @@ export class SpoolWorker {
       return true;
     } catch (error) {
       if (error instanceof InfluxWriteError && error.retryable) {
+        this.lastWriteFailure = error.message;
         const delaySeconds = this.retryDelayMs(attempt) / 1000;
         logger.warn({ delivery: id, attempt, error: error.message, retryInSeconds: delaySeconds }, 'InfluxDB write failed; delivery kept in the spool');
         return false;

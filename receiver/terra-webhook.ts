@@ -1,7 +1,8 @@
-import express, { type RequestHandler, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Router } from 'express';
 import type { Logger } from 'pino';
 import { classifyTerraEvent, isEnvelopeProblem } from '../terra/envelope.js';
-import { verifyTerraSignature } from '../terra/signature.js';
+import { parseJsonBody } from '../terra/json-body.js';
+import { checkSignatureHeader, matchesSignedBody, type ParsedSignatureHeader, type SignatureFailure } from '../terra/signature.js';
 import { HttpError } from './http-error.js';
 import type { DeliveryMetadata, Spool } from './spool.js';
 
@@ -16,55 +17,86 @@ export interface WebhookOptions {
   nowMs?: () => number;
 }
 
+/** What the header check leaves for the body handler, in `response.locals`. */
+interface WebhookLocals {
+  signature: ParsedSignatureHeader;
+  receivedAtMs: number;
+}
+
 const SIGNATURE_FAILURE_MESSAGES = {
-  missing: 'The x-terra-signature header is missing',
+  missing: 'The signature header is missing: expected x-terra-signature (or the older terra-signature)',
   malformed: 'The signature header is malformed: expected t=<unix seconds>,v1=<lowercase hex>',
   expired: 'The signature timestamp is outside the allowed tolerance',
   mismatch: 'The signature does not match the body for any configured signing secret',
 } as const;
 
+/** Ordering timestamps before 2020 or more than a day ahead of the receiver's clock are ignored. */
+const EARLIEST_ORDERING_TIMESTAMP_MS = Date.UTC(2020, 0, 1);
+const MAX_ORDERING_AHEAD_MS = 24 * 3600 * 1000;
+
 function headerText(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+  const text = Array.isArray(value) ? value[0] : value;
+  return text === undefined || text.trim() === '' ? undefined : text;
 }
 
-function deliveryMetadata(request: express.Request, receivedAtMs: number): DeliveryMetadata {
-  const ordering = Number(headerText(request.headers['x-terra-ordering-timestamp']));
+function orderingTimestamp(request: Request, receivedAtMs: number): number | undefined {
+  const text = headerText(request.headers['x-terra-ordering-timestamp']);
+  if (text === undefined || !/^[0-9]{1,16}$/.test(text.trim())) return undefined;
+  const value = Number(text);
+  return value >= EARLIEST_ORDERING_TIMESTAMP_MS && value <= receivedAtMs + MAX_ORDERING_AHEAD_MS ? value : undefined;
+}
+
+function deliveryMetadata(request: Request, receivedAtMs: number): DeliveryMetadata {
   return {
     receivedAtMs,
     traceId: headerText(request.headers['x-terra-trace-id'])?.slice(0, 200),
-    orderingTimestampMs: Number.isSafeInteger(ordering) && ordering > 0 ? ordering : undefined,
+    orderingTimestampMs: orderingTimestamp(request, receivedAtMs),
     terraReference: headerText(request.headers['terra-reference'])?.slice(0, 200),
+  };
+}
+
+function rejectSignature(options: WebhookOptions, request: Request, reason: SignatureFailure): HttpError {
+  const bytes = Buffer.isBuffer(request.body) ? request.body.length : undefined;
+  options.logger.warn({ reason, ip: request.ip, bytes }, 'webhook rejected: signature check failed');
+  return new HttpError(401, 'invalid_signature', SIGNATURE_FAILURE_MESSAGES[reason], { reason });
+}
+
+/**
+ * Checks the signature header before the body is read: a request without a usable signature is
+ * rejected without buffering up to MAX_BODY_BYTES of it.
+ */
+function checkHeader(options: WebhookOptions): RequestHandler {
+  const nowMs = options.nowMs ?? Date.now;
+
+  return (request, response, next) => {
+    if (options.signingSecrets.length === 0) {
+      throw new HttpError(503, 'signing_secret_not_configured', 'The receiver has no Terra signing secret yet; set TERRA_SIGNING_SECRET');
+    }
+    // Terra's current header first, then the deprecated one.
+    const header = headerText(request.headers['x-terra-signature']) ?? headerText(request.headers['terra-signature']);
+    const receivedAtMs = nowMs();
+    const check = checkSignatureHeader(header, { toleranceSeconds: options.signatureToleranceSeconds, nowSeconds: Math.floor(receivedAtMs / 1000) });
+    if (!check.ok) throw rejectSignature(options, request, check.reason);
+
+    const locals: WebhookLocals = { signature: check.header, receivedAtMs };
+    Object.assign(response.locals, locals);
+    next();
   };
 }
 
 function parseJson(body: Buffer): unknown {
   try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+    return parseJsonBody(body);
   } catch {
     throw new HttpError(400, 'invalid_json', 'The body is not valid UTF-8 JSON');
   }
 }
 
-function handleWebhook(options: WebhookOptions): RequestHandler {
-  const nowMs = options.nowMs ?? Date.now;
-
+function handleBody(options: WebhookOptions): RequestHandler {
   return async (request, response) => {
-    if (options.signingSecrets.length === 0) {
-      throw new HttpError(503, 'signing_secret_not_configured', 'The receiver has no Terra signing secret yet; set TERRA_SIGNING_SECRET');
-    }
+    const locals = response.locals as WebhookLocals;
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    // Terra's current header first, then the deprecated one.
-    const header = headerText(request.headers['x-terra-signature']) ?? headerText(request.headers['terra-signature']);
-    const receivedAtMs = nowMs();
-    const check = verifyTerraSignature(header, body, {
-      secrets: options.signingSecrets,
-      toleranceSeconds: options.signatureToleranceSeconds,
-      nowSeconds: Math.floor(receivedAtMs / 1000),
-    });
-    if (!check.ok) {
-      options.logger.warn({ reason: check.reason, ip: request.ip, bytes: body.length }, 'webhook rejected: signature check failed');
-      throw new HttpError(401, 'invalid_signature', SIGNATURE_FAILURE_MESSAGES[check.reason], { reason: check.reason });
-    }
+    if (!matchesSignedBody(locals.signature, body, options.signingSecrets)) throw rejectSignature(options, request, 'mismatch');
 
     const event = classifyTerraEvent(parseJson(body));
     if (isEnvelopeProblem(event)) {
@@ -72,7 +104,7 @@ function handleWebhook(options: WebhookOptions): RequestHandler {
       throw new HttpError(400, 'invalid_event', `Invalid field ${event.field}: ${event.message}`, { field: event.field });
     }
 
-    await spoolDelivery(options, deliveryMetadata(request, receivedAtMs), body);
+    await spoolDelivery(options, deliveryMetadata(request, locals.receivedAtMs), body);
     options.onSpooled();
     response.status(200).json({ status: 'accepted' });
   };
@@ -87,14 +119,22 @@ async function spoolDelivery(options: WebhookOptions, metadata: DeliveryMetadata
   }
 }
 
+const methodNotAllowed: RequestHandler = (request, response) => {
+  response.set('allow', 'POST');
+  throw new HttpError(405, 'method_not_allowed', `Use POST for /webhooks/terra, not ${request.method}`);
+};
+
 /**
- * Routes `POST /webhooks/terra`: reads the raw body (up to maxBodyBytes), verifies the signature on
- * those exact bytes, checks that it is a Terra event, spools it durably, then responds 200. Storing
- * in InfluxDB happens later, in the worker, so the response never waits for InfluxDB.
+ * Routes `POST /webhooks/terra`: checks the signature header, reads the raw body (up to
+ * maxBodyBytes), verifies the signature on those exact bytes, checks that it is a Terra event,
+ * spools it durably, then responds 200. Storing in InfluxDB happens later, in the worker, so the
+ * response never waits for InfluxDB.
  */
 export function terraWebhookRouter(options: WebhookOptions): Router {
   const router = express.Router();
-  const rawBody = express.raw({ type: () => true, limit: options.maxBodyBytes });
-  router.post('/webhooks/terra', rawBody, handleWebhook(options));
+  // Terra signs the body as sent, so a compressed body is not inflated: it gets 415 instead.
+  const rawBody = express.raw({ type: () => true, limit: options.maxBodyBytes, inflate: false });
+  router.post('/webhooks/terra', checkHeader(options), rawBody, handleBody(options));
+  router.all('/webhooks/terra', methodNotAllowed);
   return router;
 }

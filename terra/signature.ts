@@ -13,7 +13,7 @@ export interface VerifyOptions {
   nowSeconds: number;
 }
 
-interface ParsedHeader {
+export interface ParsedSignatureHeader {
   timestampSeconds: number;
   v1Signatures: Buffer[];
 }
@@ -26,7 +26,7 @@ const UNIX_SECONDS = /^[0-9]{1,12}$/;
  * spaces after commas are allowed. Returns undefined when `t` is missing or not whole seconds, or
  * when no `v1` entry is a lowercase 64-digit hex string.
  */
-function parseSignatureHeader(header: string): ParsedHeader | undefined {
+function parseSignatureHeader(header: string): ParsedSignatureHeader | undefined {
   let timestampSeconds: number | undefined;
   const v1Signatures: Buffer[] = [];
 
@@ -48,11 +48,14 @@ function computeV1(secret: string, timestampSeconds: number, body: Buffer): Buff
   return createHmac('sha256', secret).update(`${timestampSeconds}.`).update(body).digest();
 }
 
+export type HeaderCheck = { ok: true; header: ParsedSignatureHeader } | { ok: false; reason: SignatureFailure };
+
 /**
- * Verifies a Terra signature header against the raw body bytes, before anything parses them.
- * Every `v1` entry is compared with every accepted secret in constant time.
+ * Checks everything about a signature header that does not need the body: present, well formed,
+ * and with `t` within the tolerance. The webhook runs this before reading the body, so requests
+ * without a usable signature are rejected before they cost memory.
  */
-export function verifyTerraSignature(header: string | undefined, body: Buffer, options: VerifyOptions): SignatureCheck {
+export function checkSignatureHeader(header: string | undefined, options: Omit<VerifyOptions, 'secrets'>): HeaderCheck {
   if (header === undefined || header.trim() === '') return { ok: false, reason: 'missing' };
 
   const parsed = parseSignatureHeader(header);
@@ -61,17 +64,29 @@ export function verifyTerraSignature(header: string | undefined, body: Buffer, o
   const tooOld = Math.abs(options.nowSeconds - parsed.timestampSeconds) > options.toleranceSeconds;
   if (options.toleranceSeconds > 0 && tooOld) return { ok: false, reason: 'expired' };
 
+  return { ok: true, header: parsed };
+}
+
+/** Compares every `v1` entry with the HMAC of the body under every accepted secret, in constant time. */
+export function matchesSignedBody(header: ParsedSignatureHeader, body: Buffer, secrets: readonly string[]): boolean {
   let matched = false;
-  for (const secret of options.secrets) {
-    const expected = computeV1(secret, parsed.timestampSeconds, body);
-    for (const candidate of parsed.v1Signatures) {
+  for (const secret of secrets) {
+    const expected = computeV1(secret, header.timestampSeconds, body);
+    for (const candidate of header.v1Signatures) {
       // Keep looping after a match so the time taken does not depend on which entry matched.
       if (timingSafeEqual(expected, candidate)) matched = true;
     }
   }
+  return matched;
+}
 
-  if (!matched) return { ok: false, reason: 'mismatch' };
-  return { ok: true, timestampSeconds: parsed.timestampSeconds };
+/** Verifies a Terra signature header against the raw body bytes, before anything parses them. */
+export function verifyTerraSignature(header: string | undefined, body: Buffer, options: VerifyOptions): SignatureCheck {
+  const check = checkSignatureHeader(header, options);
+  if (!check.ok) return check;
+
+  if (!matchesSignedBody(check.header, body, options.secrets)) return { ok: false, reason: 'mismatch' };
+  return { ok: true, timestampSeconds: check.header.timestampSeconds };
 }
 
 /** Builds the header value Terra would send for `body`, for the simulator and for tests. */

@@ -1,5 +1,5 @@
 // Real parts: the configuration loader, zod, and secret files in a temporary folder.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -56,6 +56,7 @@ describe('loadReceiverConfig', () => {
     writeFileSync(join(folder, 'terra'), 'whsec-from-file\n');
     writeFileSync(join(folder, 'token'), 'token-from-file\n');
     const config = loadReceiverConfig({ TERRA_SIGNING_SECRET_FILE: join(folder, 'terra'), INFLUX_TOKEN_FILE: join(folder, 'token') });
+    rmSync(folder, { recursive: true, force: true });
     expect(config.signingSecrets).toEqual(['whsec-from-file']);
     expect(config.influx).toMatchObject({ token: 'token-from-file' });
   });
@@ -95,6 +96,50 @@ describe('loadReceiverConfig', () => {
     const passwordProblems = problemsOf({ INFLUX_API_VERSION: '1', INFLUX_PASSWORD: 'hunter2-secret' });
     expect(passwordProblems).toEqual(['INFLUX_USERNAME: required when INFLUX_PASSWORD is set (not set)']);
     expect(JSON.stringify([problems, passwordProblems])).not.toContain('secret-token');
+  });
+
+  it.each([
+    ['PORT', ' ', undefined],
+    ['PORT', '0x1F90', 'PORT: expected a whole number from 0 to 65535 (got "0x1F90")'],
+    ['PORT', '1e2', 'PORT: expected a whole number from 0 to 65535 (got "1e2")'],
+    ['TERRA_SIGNATURE_TOLERANCE_SECONDS', '-5', 'TERRA_SIGNATURE_TOLERANCE_SECONDS: expected a whole number from 0 to 604800 (got "-5")'],
+    ['TERRA_SIGNATURE_TOLERANCE_SECONDS', '1.5', 'TERRA_SIGNATURE_TOLERANCE_SECONDS: expected a whole number from 0 to 604800 (got "1.5")'],
+  ])('reads %s=%j strictly', (name, value, problem) => {
+    const env = { INFLUX_TOKEN: 't', [name]: value };
+    if (problem === undefined) expect(loadReceiverConfig(env).port).toBe(8080);
+    else expect(problemsOf(env)).toEqual([problem]);
+  });
+
+  it('keeps the time check on for a blank tolerance', () => {
+    expect(loadReceiverConfig({ INFLUX_TOKEN: 't', TERRA_SIGNATURE_TOLERANCE_SECONDS: '  ' }).signatureToleranceSeconds).toBe(300);
+  });
+
+  it('rejects credentials in INFLUX_URL without printing them', () => {
+    const problems = problemsOf({ INFLUX_TOKEN: 't', INFLUX_URL: 'http://admin:topsecretpw@influx:8086' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^INFLUX_URL: must not contain a user name or password/);
+    expect(problems[0]).not.toContain('topsecretpw');
+  });
+
+  it('names a URL scheme that is not http', () => {
+    expect(problemsOf({ INFLUX_TOKEN: 't', INFLUX_URL: 'ftp://influx' })).toEqual(['INFLUX_URL: expected an http:// or https:// URL (got "ftp://influx")']);
+  });
+
+  it('reports empty and multi-line secret files', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'hrv-config-'));
+    writeFileSync(join(folder, 'empty'), '\n');
+    writeFileSync(join(folder, 'two-lines'), 'token-a\ntoken-b\n');
+    writeFileSync(join(folder, 'secrets'), 'whsec-old\nwhsec-new\n');
+    try {
+      expect(problemsOf({ INFLUX_TOKEN_FILE: join(folder, 'empty') })[0]).toBe(`INFLUX_TOKEN_FILE=${join(folder, 'empty')}: the file is empty`);
+      expect(problemsOf({ INFLUX_TOKEN_FILE: join(folder, 'two-lines') })[0]).toBe(
+        `INFLUX_TOKEN_FILE=${join(folder, 'two-lines')}: the file has more than one line; keep only the token`,
+      );
+      const config = loadReceiverConfig({ INFLUX_TOKEN: 't', TERRA_SIGNING_SECRET_FILE: join(folder, 'secrets') });
+      expect(config.signingSecrets).toEqual(['whsec-old', 'whsec-new']);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('names an unreadable secret file', () => {

@@ -47,7 +47,7 @@ describe('receiver durability', () => {
   });
 
   afterEach(async () => {
-    await receiver?.kill('SIGKILL');
+    await receiver?.dispose();
     await influx?.dispose();
   });
 
@@ -129,6 +129,23 @@ describe('receiver durability', () => {
     expect(await countRmssd(influx)).toBe(95);
   });
 
+  it('keeps deliveries pending while InfluxDB rejects the token', async () => {
+    influx.gateway.failNextWrites(401, 2);
+    expect(await deliver(receiver, GARMIN)).toBe(200);
+
+    const warning = await receiver.waitForLog((line) => line.attempt === 1);
+    expect(String(warning.error)).toMatch(/^InfluxDB responded with HTTP 401 \(check INFLUX_TOKEN/);
+    const readiness = await fetch(`${receiver.url}/readyz`);
+    expect(readiness.status).toBe(503);
+    const checks = ((await readiness.json()) as { checks: { influxdb: string } }).checks;
+    expect(checks.influxdb).toMatch(/^failed: the last write failed: InfluxDB responded with HTTP 401/);
+
+    await receiver.waitForLog(() => processedCount(receiver) === 1);
+    expect(await countRmssd(influx)).toBe(95);
+    expect(readdirSync(join(receiver.spoolDir, 'failed'))).toEqual([]);
+    expect((await fetch(`${receiver.url}/readyz`)).status).toBe(200);
+  });
+
   it('moves a delivery InfluxDB rejects for good to the failed area', async () => {
     influx.gateway.failNextWrites(400, 1);
     expect(await deliver(receiver, GARMIN)).toBe(200);
@@ -156,14 +173,14 @@ describe('receiver without a signing secret', () => {
     const influx = await startInfluxDb();
     const receiver = await startReceiverProcess({ env: { INFLUX_API_VERSION: '1', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database } });
     try {
-      const hint = receiver.logs.find((line) => String(line.msg).startsWith('TERRA_SIGNING_SECRET is not set'));
-      expect(hint?.level).toBe(40);
+      const hint = await receiver.waitForLog((line) => String(line.msg).startsWith('TERRA_SIGNING_SECRET is not set'));
+      expect(hint.level).toBe(40);
       const answer = await fetch(receiver.webhookUrl, { method: 'POST', body: GARMIN, headers: { 'x-terra-signature': signTerraBody(GARMIN, 'x', 1) } });
       expect(answer.status).toBe(503);
       expect(await answer.json()).toMatchObject({ error: 'signing_secret_not_configured' });
       expect(pendingFiles(receiver)).toEqual([]);
     } finally {
-      await receiver.kill('SIGTERM');
+      await receiver.dispose();
       await influx.dispose();
     }
   });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,8 @@ export interface ReceiverProcess {
   /** Starts a new process with the same port, spool and environment. */
   restart(): Promise<void>;
   waitForLog(predicate: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** Kills the process if it still runs and deletes the temporary spool folder this helper made. */
+  dispose(): Promise<void>;
 }
 
 export interface ReceiverProcessOptions {
@@ -50,7 +52,8 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
  */
 export async function startReceiverProcess(options: ReceiverProcessOptions): Promise<ReceiverProcess> {
   const port = await findFreePort();
-  const spoolDir = options.spoolDir ?? join(mkdtempSync(join(tmpdir(), 'hrv-receiver-')), 'spool');
+  const temporaryFolder = options.spoolDir === undefined ? mkdtempSync(join(tmpdir(), 'hrv-receiver-')) : undefined;
+  const spoolDir = options.spoolDir ?? join(temporaryFolder as string, 'spool');
   mkdirSync(spoolDir, { recursive: true });
   const env = { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), SPOOL_DIR: spoolDir, ...options.env };
   const logs: LogLine[] = [];
@@ -81,7 +84,13 @@ export async function startReceiverProcess(options: ReceiverProcessOptions): Pro
       throw new Error(`${error.message}\nreceiver output:\n${output.slice(-4000)}`);
     });
 
-  await launch();
+  const isRunning = () => child !== undefined && child.exitCode === null && child.signalCode === null;
+
+  await launch().catch((error: unknown) => {
+    if (isRunning()) child?.kill('SIGKILL');
+    if (temporaryFolder !== undefined) rmSync(temporaryFolder, { recursive: true, force: true });
+    throw error;
+  });
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -96,13 +105,20 @@ export async function startReceiverProcess(options: ReceiverProcessOptions): Pro
       return exited;
     },
     async restart() {
-      if (child !== undefined && child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
+      if (isRunning()) {
+        child?.kill('SIGKILL');
         await exited;
       }
       await launch();
     },
     waitForLog: (predicate, timeoutMs) => waitForLog(predicate, timeoutMs),
+    async dispose() {
+      if (isRunning()) {
+        child?.kill('SIGKILL');
+        await exited;
+      }
+      if (temporaryFolder !== undefined) rmSync(temporaryFolder, { recursive: true, force: true });
+    },
   };
 }
 
