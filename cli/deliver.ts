@@ -83,12 +83,19 @@ export function quoteResponseBody(body: string): string {
   return `${oneLine.slice(0, MAX_QUOTED_BODY_CHARS)}...`;
 }
 
-/** Returns a problem message when `url` is not an absolute http(s) URL, else undefined. */
+/**
+ * Returns a problem message when `url` is not an absolute http(s) URL or contains a user name or
+ * password, else undefined. Node's fetch rejects a URL with credentials and quotes the whole URL,
+ * password included, in its error message, so such a URL is stopped here, before any attempt.
+ */
 export function checkWebhookUrl(url: string): string | undefined {
   if (!URL.canParse(url)) return `url must be an absolute http:// or https:// URL, got "${redactUrl(url)}"`;
 
-  const { protocol } = new URL(url);
+  const { protocol, username, password } = new URL(url);
   if (protocol !== 'http:' && protocol !== 'https:') return `url must use http or https, got "${protocol}"`;
+  if (username !== '' || password !== '') {
+    return `url must not contain a user name or password; remove them, because the receiver authenticates each delivery by its Terra signature, got "${redactUrl(url)}"`;
+  }
 
   return undefined;
 }
@@ -106,6 +113,23 @@ export function redactUrl(url: string): string {
   for (const key of new Set(parsed.searchParams.keys())) parsed.searchParams.set(key, 'REDACTED');
 
   return parsed.toString();
+}
+
+/** Finds each `scheme://...` URL in a text, up to the next space or quote. */
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
+
+/**
+ * Masks, in a message such as an error from fetch or commander, every URL that contains a user
+ * name, a password or a query, as redactUrl does. Other URLs are kept unchanged, so that help
+ * texts still show their examples as written. A URL that does not parse is hidden whole.
+ */
+export function redactUrlsInText(text: string): string {
+  return text.replace(URL_IN_TEXT, (match) => {
+    if (!URL.canParse(match)) return '(invalid URL, hidden because it may contain credentials)';
+
+    const { username, password, search } = new URL(match);
+    return username === '' && password === '' && search === '' ? match : redactUrl(match);
+  });
 }
 
 type AttemptOutcome =
@@ -161,18 +185,19 @@ function describeOutcome(outcome: AttemptOutcome, timeoutMs: number): string {
 
   const { error } = outcome;
   if (error instanceof Error && error.name === 'TimeoutError') return `timed out after ${timeoutMs} ms`;
-  if (!(error instanceof Error)) return String(error);
+  if (!(error instanceof Error)) return redactUrlsInText(String(error));
   // undici reports "fetch failed" and puts the useful part (ECONNREFUSED, ...) in the cause.
+  // Its messages may quote the URL as given, credentials and query included.
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return `${error.message}${cause}`;
+  return redactUrlsInText(`${error.message}${cause}`);
 }
 
 /**
  * Signs `rawBody` as Terra does and POSTs it unchanged to `url`. Retries a network error, a
  * timeout, a 5xx or a 429 with exponential backoff, and returns the last response, whatever its
  * status. Other 4xx responses are returned at once. Throws InvalidOptionsError for a URL that is
- * not http(s), and DeliveryError, naming the URL with its query values masked, when no attempt
- * got a response.
+ * not http(s) or contains credentials, and DeliveryError, naming the URL with its query values
+ * masked, when no attempt got a response.
  */
 export async function deliverSignedBody(
   url: string,

@@ -1,9 +1,16 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { InvalidOptionsError, type CommandOutput } from './deliver.js';
+import { readFileSync } from 'node:fs';
+import { inspect } from 'node:util';
+
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { InvalidOptionsError, type CommandOutput, redactUrlsInText } from './deliver.js';
 import { runReceiverCommand } from './receiver-command.js';
+import { RequeueFailedError, resolveSpoolDir, runRequeueFailed } from './requeue-failed.js';
 import { runSend } from './send.js';
 import { runSimulate } from './simulate.js';
+
+/** Exit code of a usage error: an unknown command or option, a missing or invalid option value. */
+const USAGE_ERROR_EXIT_CODE = 2;
 
 const consoleOutput: CommandOutput = {
   info: (message) => process.stdout.write(`${message}\n`),
@@ -31,21 +38,45 @@ function addDeliveryOptions(command: Command): Command {
     );
 }
 
-/** Turns an options error into exit code 2 and a rejected delivery into exit code 1. */
-async function runDeliveryCommand(work: () => Promise<number>): Promise<void> {
+/**
+ * Reads the version from this package's package.json, which is two folders up from
+ * dist/cli/hrv-stack.js and one folder up from the source file run with tsx.
+ */
+function readPackageVersion(): string {
+  for (const relativePath of ['../../package.json', '../package.json']) {
+    try {
+      const manifest = JSON.parse(readFileSync(new URL(relativePath, import.meta.url), 'utf8')) as { name?: unknown; version?: unknown };
+      if (manifest.name === 'hrv-stack' && typeof manifest.version === 'string') return manifest.version;
+    } catch {
+      // Missing or unreadable at this location, so the next candidate is tried.
+    }
+  }
+
+  return 'unknown';
+}
+
+/** Runs a command's work, which returns the exit code, and turns an options error into exit code 2. */
+async function runCommand(work: () => Promise<number>): Promise<void> {
   try {
-    const failures = await work();
-    process.exitCode = failures > 0 ? 1 : 0;
+    process.exitCode = await work();
   } catch (error) {
     if (!(error instanceof InvalidOptionsError)) throw error;
     consoleOutput.error(error.message);
-    process.exitCode = 2;
+    process.exitCode = USAGE_ERROR_EXIT_CODE;
   }
 }
 
+/**
+ * exitOverride() makes commander throw its usage errors instead of exiting 1, so that main() can
+ * exit 2 as the README promises. Subcommands inherit it, and the output settings, from `program`
+ * because both are set before the subcommands are added.
+ */
 const program = new Command()
   .name('hrv-stack')
   .description('Self-hosted HRV tracking: Terra webhooks into InfluxDB, per person')
+  .version(readPackageVersion())
+  .exitOverride()
+  .configureOutput({ writeErr: (text) => process.stderr.write(redactUrlsInText(text)) })
   .showHelpAfterError();
 
 program
@@ -61,9 +92,9 @@ addDeliveryOptions(program.command('simulate'))
   .option('--end-date <YYYY-MM-DD>', 'wake-up date of the last night (default: yesterday, UTC)')
   .option('--concurrency <count>', 'deliveries in flight at once, 1 to 32', wholeNumber, 4)
   .action(async (options: { url: string; secret?: string; people: number; nights: number; seed: number; endDate?: string; concurrency: number }) => {
-    await runDeliveryCommand(async () => {
+    await runCommand(async () => {
       const summary = await runSimulate({ ...options, secret: options.secret ?? '' }, consoleOutput);
-      return summary.rejected;
+      return summary.rejected > 0 ? 1 : 0;
     });
   });
 
@@ -71,10 +102,46 @@ addDeliveryOptions(program.command('send'))
   .description('sign and send saved Terra payload files, each exactly as stored on disk')
   .argument('<files...>', 'JSON files, one webhook body each')
   .action(async (files: string[], options: { url: string; secret?: string }) => {
-    await runDeliveryCommand(async () => {
+    await runCommand(async () => {
       const summary = await runSend({ url: options.url, secret: options.secret ?? '', files }, consoleOutput);
-      return summary.failed;
+      return summary.failed > 0 ? 1 : 0;
     });
   });
 
-await program.parseAsync();
+program
+  .command('requeue-failed')
+  .description('move the deliveries that InfluxDB rejected for good back to the pending queue, once the cause is fixed')
+  .option('--spool-dir <dir>', "the receiver's spool folder (default: SPOOL_DIR, else ./spool)")
+  .addHelpText('after', '\nWith Docker Compose, run it inside the receiver container:\n  docker compose exec receiver node dist/cli/hrv-stack.js requeue-failed')
+  .action(async (options: { spoolDir?: string }) => {
+    await runCommand(async () => {
+      try {
+        await runRequeueFailed({ spoolDir: resolveSpoolDir(options.spoolDir) }, consoleOutput);
+        return 0;
+      } catch (error) {
+        if (!(error instanceof RequeueFailedError)) throw error;
+        consoleOutput.error(error.message);
+        return 1;
+      }
+    });
+  });
+
+/**
+ * Parses the command line and runs the command. Commander has already printed its message when
+ * it throws, so only the exit code is left to set. An unexpected error is printed with its stack,
+ * any URL in it masked, and exits 1.
+ */
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync();
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? 0 : USAGE_ERROR_EXIT_CODE;
+      return;
+    }
+    process.stderr.write(`hrv-stack: unexpected error: ${redactUrlsInText(inspect(error))}\n`);
+    process.exitCode = 1;
+  }
+}
+
+await main();

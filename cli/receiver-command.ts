@@ -21,7 +21,11 @@ export async function runReceiverCommand(): Promise<void> {
 
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    // A second signal ends the wait for the delivery in hand, which stays in the spool.
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now; unfinished deliveries stay in the spool');
+      process.exit(1);
+    }
     stopping = true;
     logger.info({ signal }, 'shutting down: no new deliveries are accepted');
     receiver.shutdown().then(

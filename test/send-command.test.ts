@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,7 +9,7 @@ import { join } from 'node:path';
 
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 
-import { type CommandOutput, DeliveryError, deliverSignedBody, InvalidOptionsError } from '../cli/deliver.js';
+import { type CommandOutput, DeliveryError, deliverSignedBody, InvalidOptionsError, redactUrlsInText } from '../cli/deliver.js';
 import { runSend } from '../cli/send.js';
 import { runSimulate } from '../cli/simulate.js';
 import { generateSleepDeliveries } from '../terra/simulator/sleep-deliveries.js';
@@ -16,11 +18,14 @@ import { fileURLToPath } from 'node:url';
 import { TERRA_SAMPLES_DIR } from './support/terra-samples.js';
 
 // Real: the commands, fetch, the HTTP connection over loopback, signing and verification with
-// terra/signature.ts, the generator and the files on disk.
+// terra/signature.ts, the generator and the files on disk. The exit-code tests run the built
+// command line (dist/cli/hrv-stack.js, which `npm test` builds first) as a child process.
 // Stand-in: the receiver is a small node:http server on 127.0.0.1, port 0, that verifies the
 // signature, records each request and responds with the status each test chooses.
 
 const GARMIN_SAMPLE_PATH = fileURLToPath(new URL('sleep-garmin.json', TERRA_SAMPLES_DIR));
+const BUILT_CLI = fileURLToPath(new URL('../dist/cli/hrv-stack.js', import.meta.url));
+const PACKAGE_JSON_PATH = fileURLToPath(new URL('../package.json', import.meta.url));
 
 /** A fresh secret per run, so a leak into the output cannot match by chance. */
 const SECRET = randomBytes(24).toString('hex');
@@ -76,6 +81,31 @@ function collectOutput(): { output: CommandOutput; infos: string[]; errors: stri
   const infos: string[] = [];
   const errors: string[] = [];
   return { output: { info: (message) => infos.push(message), error: (message) => errors.push(message) }, infos, errors };
+}
+
+interface CliRun {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the built command line with `args` and waits for it to exit. The child gets this process's
+ * environment without TERRA_SIGNING_SECRET, plus `env`, so that the caller's shell cannot change
+ * the outcome.
+ */
+function runBuiltCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'TERRA_SIGNING_SECRET'));
+  const child = spawn(process.execPath, [BUILT_CLI, ...args], { env: { ...baseEnv, ...env }, cwd: workDirectory });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (exitCode) => resolve({ exitCode, stdout, stderr }));
+  });
 }
 
 let receiver: StandInReceiver | undefined;
@@ -165,6 +195,21 @@ describe('runSend', () => {
     await expect(run).rejects.toThrow(/secret must not be empty/);
     await expect(run).rejects.toThrow(/files: name at least one JSON file/);
   });
+
+  it('rejects credentials in URL', async () => {
+    receiver = await startStandInReceiver();
+    const { output, infos, errors } = collectOutput();
+    const url = receiver.url.replace('http://', `http://user:${SECRET}@`);
+
+    const run = runSend({ url, secret: SECRET, files: [GARMIN_SAMPLE_PATH] }, output);
+
+    await expect(run).rejects.toThrow(InvalidOptionsError);
+    await expect(run).rejects.toThrow(`url must not contain a user name or password; remove them, because the receiver authenticates each delivery by its Terra signature, got "${receiver.url.replace('http://', 'http://REDACTED:REDACTED@')}"`);
+    await expect(run).rejects.not.toThrow(SECRET);
+    expect(receiver.requests).toHaveLength(0);
+    expect(infos).toEqual([]);
+    expect(errors).toEqual([]);
+  });
 });
 
 describe('runSimulate', () => {
@@ -238,6 +283,15 @@ describe('runSimulate', () => {
     await expect(run).rejects.toThrow(/concurrency must be a whole number from 1 to 32, got 0/);
   });
 
+  it('rejects user name alone in URL', async () => {
+    const { output } = collectOutput();
+
+    const run = runSimulate({ url: 'http://terra@127.0.0.1:1/terra/webhook', secret: SECRET, people: 1, nights: 1 }, output);
+
+    await expect(run).rejects.toThrow(InvalidOptionsError);
+    await expect(run).rejects.toThrow('got "http://REDACTED@127.0.0.1:1/terra/webhook"');
+  });
+
   it('invalid URL hides credentials', async () => {
     const { output } = collectOutput();
 
@@ -299,6 +353,19 @@ describe('deliverSignedBody', () => {
     expect(receiver.requests[0]?.headers['x-terra-ordering-timestamp']).toBe('1793000000000');
   });
 
+  it('rejects credentials before any attempt', async () => {
+    receiver = await startStandInReceiver();
+    const url = receiver.url.replace('http://', `http://user:${SECRET}@`);
+    const retries: number[] = [];
+
+    const delivery = deliverSignedBody(url, '{}', SECRET, { ...FAST_RETRIES, onRetry: (event) => retries.push(event.attempt) });
+
+    await expect(delivery).rejects.toThrow(InvalidOptionsError);
+    await expect(delivery).rejects.not.toThrow(SECRET);
+    expect(retries).toEqual([]);
+    expect(receiver.requests).toHaveLength(0);
+  });
+
   it('timeout names masked URL and last status', async () => {
     receiver = await startStandInReceiver((index) => (index === 0 ? 503 : 'hang'));
     const url = `${receiver.url}?token=${SECRET}`;
@@ -308,5 +375,147 @@ describe('deliverSignedBody', () => {
     await expect(delivery).rejects.toThrow(DeliveryError);
     await expect(delivery).rejects.toThrow(`POST ${receiver.url}?token=REDACTED failed after 2 attempts: timed out after 300 ms (an earlier attempt got HTTP 503)`);
     await expect(delivery).rejects.not.toThrow(SECRET);
+  });
+});
+
+describe('redactUrlsInText', () => {
+  it('masks URL in fetch error message', () => {
+    const message = `Request cannot be constructed from a URL that includes credentials: http://user:${SECRET}@127.0.0.1:1/x?token=${SECRET}`;
+
+    const redacted = redactUrlsInText(message);
+
+    expect(redacted).toBe('Request cannot be constructed from a URL that includes credentials: http://REDACTED:REDACTED@127.0.0.1:1/x?token=REDACTED');
+  });
+
+  it('masks URL inside quotes', () => {
+    expect(redactUrlsInText(`error: unknown option '--ulr=https://127.0.0.1/x?token=${SECRET}'`)).toBe("error: unknown option '--ulr=https://127.0.0.1/x?token=REDACTED'");
+  });
+
+  it('keeps URL without credentials or query', () => {
+    const helpLine = 'webhook URL of the receiver, for example http://localhost:8080/webhooks/terra';
+
+    expect(redactUrlsInText(helpLine)).toBe(helpLine);
+  });
+
+  it('hides URL that does not parse', () => {
+    expect(redactUrlsInText(`got http://user:${SECRET}@[bad/x`)).toBe('got (invalid URL, hidden because it may contain credentials)');
+  });
+});
+
+describe('hrv-stack exit codes (built command line)', () => {
+  beforeAll(() => {
+    if (!existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} not found: run npm run build before these tests`);
+  });
+
+  it('send with credentials in URL exits 2', async () => {
+    receiver = await startStandInReceiver();
+    const url = `${receiver.url.replace('http://', `http://user:${SECRET}@`)}?token=${SECRET}`;
+
+    const run = await runBuiltCli(['send', '--url', url, GARMIN_SAMPLE_PATH], { TERRA_SIGNING_SECRET: SECRET });
+
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain('url must not contain a user name or password');
+    expect(run.stderr).toContain(`got "${receiver.url.replace('http://', 'http://REDACTED:REDACTED@')}?token=REDACTED"`);
+    expect(run.stdout + run.stderr).not.toContain(SECRET);
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  it('simulate with credentials in URL exits 2', async () => {
+    const run = await runBuiltCli(['simulate', '--url', `http://user:${SECRET}@127.0.0.1:1/x?token=${SECRET}`, '--secret', 'x']);
+
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain('url must not contain a user name or password');
+    expect(run.stdout + run.stderr).not.toContain(SECRET);
+  });
+
+  it('invalid number option exits 2', async () => {
+    const run = await runBuiltCli(['simulate', '--nights', '1.5', '--url', 'http://127.0.0.1:1/x', '--secret', 'x']);
+
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain(`error: option '--nights <count>' argument '1.5' is invalid. expected a whole number, got "1.5"`);
+    expect(run.stdout).toBe('');
+  });
+
+  it('missing --url exits 2', async () => {
+    const run = await runBuiltCli(['send', '--secret', 'x', GARMIN_SAMPLE_PATH]);
+
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain(`error: required option '--url <url>' not specified`);
+  });
+
+  it('unknown option exits 2, URL masked', async () => {
+    const run = await runBuiltCli(['send', '--url', 'http://127.0.0.1:1/x', `--ulr=http://user:${SECRET}@127.0.0.1:1/x`, '--secret', 'x', GARMIN_SAMPLE_PATH]);
+
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain(`error: unknown option '--ulr=http://REDACTED:REDACTED@127.0.0.1:1/x'`);
+    expect(run.stderr).not.toContain(SECRET);
+  });
+
+  it('unknown command exits 2', async () => {
+    const run = await runBuiltCli(['sned']);
+
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain(`error: unknown command 'sned'`);
+  });
+
+  it('no command exits 2 with help', async () => {
+    const run = await runBuiltCli([]);
+
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain('Usage: hrv-stack [options] [command]');
+  });
+
+  it('--help exits 0', async () => {
+    const run = await runBuiltCli(['--help']);
+
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain('Usage: hrv-stack [options] [command]');
+    expect(run.stdout).toContain('requeue-failed');
+    expect(run.stderr).toBe('');
+  });
+
+  it('send --help exits 0', async () => {
+    const run = await runBuiltCli(['send', '--help']);
+
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain('Usage: hrv-stack send [options] <files...>');
+  });
+
+  it('--version exits 0', async () => {
+    const { version } = JSON.parse(await readFile(PACKAGE_JSON_PATH, 'utf8')) as { version: string };
+
+    const run = await runBuiltCli(['--version']);
+
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toBe(`${version}\n`);
+  });
+
+  it('accepted send exits 0', async () => {
+    receiver = await startStandInReceiver();
+
+    const run = await runBuiltCli(['send', '--url', receiver.url, GARMIN_SAMPLE_PATH], { TERRA_SIGNING_SECRET: SECRET });
+
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain(`${GARMIN_SAMPLE_PATH} -> 200`);
+    expect(receiver.requests).toHaveLength(1);
+  });
+
+  it('rejected send exits 1', async () => {
+    receiver = await startStandInReceiver(() => 401);
+
+    const run = await runBuiltCli(['send', '--url', receiver.url, GARMIN_SAMPLE_PATH], { TERRA_SIGNING_SECRET: SECRET });
+
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain(`${GARMIN_SAMPLE_PATH} -> 401`);
+  });
+
+  it('rejected simulate exits 1', async () => {
+    receiver = await startStandInReceiver(() => 401);
+
+    const run = await runBuiltCli(['simulate', '--url', receiver.url, '--people', '1', '--nights', '1', '--end-date', '2026-11-02'], { TERRA_SIGNING_SECRET: SECRET });
+
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain('with HTTP 401');
+    expect(run.stdout + run.stderr).not.toContain(SECRET);
   });
 });
