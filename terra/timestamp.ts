@@ -13,6 +13,16 @@ const LATEST_YEAR = 2099;
 
 const NANOSECONDS_PER_MILLISECOND = 1_000_000n;
 
+interface WallClock {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  millisecond: number;
+}
+
 /**
  * Parses a Terra timestamp into nanoseconds since the Unix epoch, keeping all 6 fraction digits.
  * A timestamp without an offset is local time in `defaultZone` (an IANA zone name). Returns
@@ -25,12 +35,8 @@ export function parseTerraTimestamp(text: unknown, defaultZone: string): bigint 
   if (match === null) return undefined;
 
   const [, year, month, day, hour, minute, second, fraction = '', offset] = match;
-  if (offset !== undefined && offset !== 'Z' && !isPlausibleOffset(offset)) return undefined;
   const microseconds = Number(fraction.padEnd(6, '0'));
-  let zone = defaultZone;
-  if (offset === 'Z') zone = 'UTC';
-  else if (offset !== undefined) zone = `UTC${offset}`;
-  const local = {
+  const local: WallClock = {
     year: Number(year),
     month: Number(month),
     day: Number(day),
@@ -39,20 +45,48 @@ export function parseTerraTimestamp(text: unknown, defaultZone: string): bigint 
     second: Number(second),
     millisecond: Math.floor(microseconds / 1000),
   };
-  const parsed = DateTime.fromObject(local, { zone });
-  if (!parsed.isValid || !matchesWallClock(parsed, local)) return undefined;
   if (local.year < EARLIEST_YEAR || local.year > LATEST_YEAR) return undefined;
 
-  const epochMilliseconds = BigInt(parsed.toMillis());
-  return epochMilliseconds * NANOSECONDS_PER_MILLISECOND + BigInt(microseconds % 1000) * 1000n;
+  const epochMilliseconds = offset === undefined ? zonedEpochMilliseconds(local, defaultZone) : offsetEpochMilliseconds(local, offset);
+  if (epochMilliseconds === undefined) return undefined;
+  return BigInt(epochMilliseconds) * NANOSECONDS_PER_MILLISECOND + BigInt(microseconds % 1000) * 1000n;
+}
+
+/**
+ * Converts a wall-clock time with an explicit offset without luxon: this is the usual form, and a
+ * payload can carry hundreds of thousands of samples. Date.UTC rolls impossible dates over (30
+ * February becomes 2 March), so the fields are compared after the round trip.
+ */
+function offsetEpochMilliseconds(local: WallClock, offset: string): number | undefined {
+  if (offset !== 'Z' && !isPlausibleOffset(offset)) return undefined;
+  const utc = Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute, local.second, local.millisecond);
+  const check = new Date(utc);
+  const valid =
+    check.getUTCFullYear() === local.year &&
+    check.getUTCMonth() === local.month - 1 &&
+    check.getUTCDate() === local.day &&
+    check.getUTCHours() === local.hour &&
+    check.getUTCMinutes() === local.minute &&
+    check.getUTCSeconds() === local.second;
+  if (!valid) return undefined;
+
+  const offsetMinutes = offset === 'Z' ? 0 : Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6));
+  return utc - (offset.startsWith('-') ? -offsetMinutes : offsetMinutes) * 60_000;
+}
+
+/** Converts a local wall-clock time in an IANA zone, with luxon's time-zone rules. */
+function zonedEpochMilliseconds(local: WallClock, zone: string): number | undefined {
+  const parsed = DateTime.fromObject(local, { zone });
+  if (!parsed.isValid || !matchesWallClock(parsed, local)) return undefined;
+  return parsed.toMillis();
 }
 
 /**
  * Checks that luxon kept the wall-clock fields, because it silently moves a local time that falls
  * in a daylight-saving gap (02:30 on a spring-forward night) and rolls impossible dates over.
  */
-function matchesWallClock(parsed: DateTime, local: { hour: number; minute: number; day: number }): boolean {
-  return parsed.hour === local.hour && parsed.minute === local.minute && parsed.day === local.day;
+function matchesWallClock(parsed: DateTime, local: WallClock): boolean {
+  return parsed.hour === local.hour && parsed.minute === local.minute && parsed.day === local.day && parsed.second === local.second;
 }
 
 /** Real UTC offsets lie between -12:00 and +14:00; ±18:00 is the widest that ISO 8601 tools accept. */
