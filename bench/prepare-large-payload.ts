@@ -1,4 +1,4 @@
-// Times how long the worker's preparation of one very large sleep payload holds the event loop:
+// Times how long the worker's preparation of one very large sleep payload blocks the event loop:
 // JSON parsing, sample extraction and line protocol. Nothing is written anywhere; run with
 // `npm run bench:large`. The payload is Terra's Garmin sample with its series stretched to
 // 250,000 RMSSD and 250,000 SDNN samples (about 32 MB).

@@ -11,10 +11,10 @@ export interface ConnectionTags {
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
 
 /**
- * Replaces what line protocol cannot carry in a tag value with U+FFFD. Control characters would be
- * stored as two-character escapes (a newline as backslash-n), which could merge two people, and
- * InfluxDB rejects the whole batch when a tag value ends with a backslash, because the backslash
- * escapes the separator that follows (seen with InfluxDB 1.6). Other backslashes are kept as sent.
+ * Replaces what line protocol cannot carry in a tag value with U+FFFD. The client would store a
+ * control character as a two-character escape (a newline as backslash-n), which could merge two
+ * people. A tag value that ends with a backslash escapes the separator after it, and InfluxDB 1.6
+ * then rejects the whole batch. Other backslashes are kept as sent.
  */
 export function lineProtocolTagValue(value: string): string {
   const visible = value.replace(CONTROL_CHARACTERS, '\ufffd');

@@ -16,7 +16,7 @@ export class InfluxWriteError extends Error {
 /**
  * Tells whether a write that failed with this status may succeed later. 429 and 5xx mean load or an
  * outage. 401, 403 and 404 mean a wrong token, a missing permission or a missing database or
- * bucket, which the operator can fix, so those deliveries wait in the spool too. Other 4xx answers
+ * bucket, which the operator can fix, so those deliveries wait in the spool too. Other 4xx responses
  * (400 for unparsable points or a field type conflict, 413) depend on the data and will not change.
  */
 export function isRetryableStatus(statusCode: number): boolean {

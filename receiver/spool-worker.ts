@@ -123,7 +123,7 @@ export class SpoolWorker {
     const { spool, logger } = this.options;
     const statusCode = error instanceof InfluxWriteError ? error.statusCode : undefined;
     const reason = error instanceof Error ? error.message : String(error);
-    // The counts say how many points the delivery carried; some batches may have been stored before the failure.
+    // The counts are the points the delivery carried. Batches written before the failure stay stored.
     const counts = outcome === undefined ? {} : { type: outcome.type, person: outcome.person, provider: outcome.provider, points: outcome.stored, skipped: outcome.skipped };
     try {
       const path = await spool.moveToFailed(id, { reason, statusCode, ...counts });

@@ -26,7 +26,7 @@ const EXTENSION = '.delivery';
  * The durable queue between the webhook and the worker: a folder of files, one per delivery.
  * A delivery is written to `tmp/`, fsynced, renamed into `pending/` and the folder fsynced before
  * the webhook responds 2xx, so an acknowledged delivery survives a power cut. File names sort in
- * arrival order. Each file holds one line of JSON metadata, a newline, then the raw body bytes.
+ * arrival order. Each file contains one line of JSON metadata, a newline, then the raw body bytes.
  */
 export class Spool {
   private sequence = 0;

@@ -17,7 +17,7 @@ export interface WebhookOptions {
   nowMs?: () => number;
 }
 
-/** What the header check leaves for the body handler, in `response.locals`. */
+/** State passed from the header check to the body handler in `response.locals`. */
 interface WebhookLocals {
   signature: ParsedSignatureHeader;
   receivedAtMs: number;

@@ -16,7 +16,7 @@ export const ACCOUNT_EVENT_TYPES = [
 export type AccountEventType = (typeof ACCOUNT_EVENT_TYPES)[number];
 
 /**
- * Longest id accepted, in characters. Terra's ids are UUIDs and short provider names, and InfluxDB
+ * Maximum length of an id, in characters. Terra's ids are UUIDs and short provider names, and InfluxDB
  * rejects a series key over 64 KiB, so a longer id is a broken or hostile payload.
  */
 export const MAX_ID_CHARS = 256;
