@@ -10,6 +10,7 @@ import {
   quoteResponseBody,
   redactUrl,
 } from './deliver.js';
+import { parseJsonBody } from '../terra/json-body.js';
 
 export interface SendOptions {
   /** Receiver's webhook URL, http or https. */
@@ -62,7 +63,7 @@ async function readJsonBytes(file: string): Promise<{ bytes: Buffer } | { error:
   }
 
   try {
-    JSON.parse(bytes.toString('utf8'));
+    parseJsonBody(bytes);
   } catch (error) {
     return { error: `${file}: not sent, it is not valid JSON: ${(error as Error).message}` };
   }

@@ -35,16 +35,23 @@ export function configurationHint(statusCode: number): string {
 /** Maximum length of a server message in logs, because InfluxDB's partial-write errors can run to kilobytes. */
 const MAX_MESSAGE_CHARS = 300;
 
+/** InfluxDB 3 returns rejected lines as JSON: `"original_line":"hrv,person=... rmssd=52.1 ..."`. */
+const ORIGINAL_LINE = /"original_line"\s*:\s*"(?:[^"\\]|\\.)*"/g;
+/** Any field of ours with its value, whatever the message format around it. */
+const HRV_FIELD = /\b(rmssd|sdnn)=[^\s,"']*/g;
+
 /**
  * Shortens a server's error text for logs. InfluxDB quotes the offending line protocol in parse
- * errors ("unable to parse 'hrv,person=... rmssd=52.1 ...': invalid tag format"), and HRV values
- * must not reach the logs. A quoted line may itself contain apostrophes, so everything from the
- * first apostrophe to the last is replaced.
+ * errors, and HRV values must not reach the logs. InfluxDB 1.x and 2.x quote it in apostrophes
+ * ("unable to parse 'hrv,person=... rmssd=52.1 ...': invalid tag format"), and a quoted line may
+ * contain apostrophes itself, so everything from the first apostrophe to the last is replaced.
+ * InfluxDB 3 sends JSON with an `original_line` member. As a last guard, any `rmssd=` or `sdnn=`
+ * value left is masked too.
  */
 export function redactServerMessage(text: string): string {
   const first = text.indexOf("'");
   const last = text.lastIndexOf("'");
   const unquoted = first >= 0 && last > first ? `${text.slice(0, first)}'<line>'${text.slice(last + 1)}` : text;
-  const redacted = unquoted.replace(/\s+/g, ' ').trim();
+  const redacted = unquoted.replace(ORIGINAL_LINE, '"original_line":"<line>"').replace(HRV_FIELD, '$1=<value>').replace(/\s+/g, ' ').trim();
   return redacted.length > MAX_MESSAGE_CHARS ? `${redacted.slice(0, MAX_MESSAGE_CHARS)}...` : redacted;
 }

@@ -22,7 +22,7 @@ export function createApp(options: AppOptions): Express {
   app.set('trust proxy', options.trustProxy ?? 'loopback, linklocal, uniquelocal');
 
   app.use(terraWebhookRouter(options));
-  app.use(healthRouter(options.spool, options.writer, options.writeFailure));
+  app.use(healthRouter(options));
   app.use(notFound);
   app.use(errorHandler(options.logger));
 

@@ -18,12 +18,26 @@ const integer = (min: number, max: number) => {
     .pipe(z.number().min(min, { error }).max(max, { error }));
 };
 
-const httpUrl = z
-  .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
-  .refine((text) => {
-    const url = new URL(text);
-    return url.username === '' && url.password === '';
-  }, 'must not contain a user name or password: use INFLUX_TOKEN, or INFLUX_USERNAME and INFLUX_PASSWORD');
+/** Returns why an InfluxDB base URL is not usable, or undefined. */
+function influxUrlProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'expected an http:// or https:// URL such as http://localhost:8086';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'expected an http:// or https:// URL such as http://localhost:8086';
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    return 'must not contain a user name, password, query or fragment: use INFLUX_TOKEN, or INFLUX_USERNAME and INFLUX_PASSWORD';
+  }
+  return undefined;
+}
+
+const influxUrl = z.string().superRefine((text, context) => {
+  const problem = influxUrlProblem(text);
+  if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+});
+
 const optionalText = z
   .string()
   .optional()
@@ -47,7 +61,7 @@ const environmentSchema = z
       return typeof parsed === 'string' ? new Map<string, string>() : parsed;
     }),
     INFLUX_API_VERSION: z.enum(['1', '2']).default('2'),
-    INFLUX_URL: httpUrl.default('http://localhost:8086'),
+    INFLUX_URL: influxUrl.default('http://localhost:8086'),
     INFLUX_TOKEN: optionalText,
     INFLUX_ORG: z.string().min(1).default('hrv'),
     INFLUX_BUCKET: z.string().min(1).default('hrv'),
@@ -139,16 +153,12 @@ function resolveSecretFiles(env: NodeJS.ProcessEnv, problems: string[]): Record<
   return resolved;
 }
 
-/** Hides the password of a URL such as `http://admin:secret@influx:8086` before it is shown. */
-function maskUrlPassword(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@]*):[^/@]*@/i, '$1:***@');
-}
-
 function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
   const name = String(issue.path[0] ?? 'configuration');
   const raw = env[name];
-  const isSecret = (SECRET_VARIABLES as readonly string[]).includes(name);
-  let value = `got "${maskUrlPassword(raw ?? '')}"`;
+  // A URL with credentials is rejected, and its value is not echoed because it may hold them.
+  const isSecret = (SECRET_VARIABLES as readonly string[]).includes(name) || (name === 'INFLUX_URL' && /[@?#]/.test(raw ?? ''));
+  let value = `got "${raw}"`;
   if (raw === undefined) value = 'not set';
   else if (isSecret) value = 'value hidden';
   return `${name}: ${issue.message} (${value})`;

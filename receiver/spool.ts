@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Delivery headers kept with the raw body; later processing steps read them. */
@@ -100,10 +100,14 @@ export class Spool {
   }
 
   /**
-   * Throws unless a delivery could be stored right now: a probe file is written and fsynced in
-   * `tmp/`, renamed into `pending/` (under a name the worker ignores) and removed.
+   * Throws unless a delivery of `minFreeBytes` could be stored right now: the file system has that
+   * much space free, and a probe file is written and fsynced in `tmp/`, renamed into `pending/`
+   * (under a name the worker ignores) and removed.
    */
-  async checkWritable(): Promise<void> {
+  async checkWritable(minFreeBytes = 0): Promise<void> {
+    const { bavail, bsize } = await statfs(this.directory);
+    if (bavail * bsize < minFreeBytes) throw new Error(`less than ${minFreeBytes} bytes free in ${this.directory}`);
+
     const name = `readiness-${randomBytes(6).toString('hex')}.probe`;
     const probePath = join(this.directory, TEMPORARY, name);
     const pendingProbePath = join(this.directory, PENDING, name);

@@ -62,11 +62,38 @@ function rejectSignature(options: WebhookOptions, request: Request, reason: Sign
 }
 
 /**
+ * Bodies buffered at once may total at most this many times MAX_BODY_BYTES. The HMAC can only be
+ * compared once a body is read, so without a cap a flood of well-formed but forged headers could
+ * make the receiver buffer any amount of memory.
+ */
+const IN_FLIGHT_BODY_FACTOR = 2;
+
+/** Reserves room for a body about to be read; returns undefined when the cap is reached. */
+function bodyBudget(maxBodyBytes: number): (request: Request) => (() => void) | undefined {
+  const capacity = IN_FLIGHT_BODY_FACTOR * maxBodyBytes;
+  let reserved = 0;
+
+  return (request) => {
+    const declared = Number(request.headers['content-length']);
+    // A body without Content-Length (chunked) may grow up to the limit, so that much is reserved.
+    const bytes = Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, maxBodyBytes) : maxBodyBytes;
+    if (reserved + bytes > capacity) return undefined;
+
+    reserved += bytes;
+    return () => {
+      reserved -= bytes;
+    };
+  };
+}
+
+/**
  * Checks the signature header before the body is read: a request without a usable signature is
- * rejected without buffering up to MAX_BODY_BYTES of it.
+ * rejected without buffering up to MAX_BODY_BYTES of it. A request that passes reserves room for
+ * its body, and gets 503 (Terra retries) while other bodies fill the cap.
  */
 function checkHeader(options: WebhookOptions): RequestHandler {
   const nowMs = options.nowMs ?? Date.now;
+  const reserveBody = bodyBudget(options.maxBodyBytes);
 
   return (request, response, next) => {
     if (options.signingSecrets.length === 0) {
@@ -77,6 +104,14 @@ function checkHeader(options: WebhookOptions): RequestHandler {
     const receivedAtMs = nowMs();
     const check = checkSignatureHeader(header, { toleranceSeconds: options.signatureToleranceSeconds, nowSeconds: Math.floor(receivedAtMs / 1000) });
     if (!check.ok) throw rejectSignature(options, request, check.reason);
+
+    const release = reserveBody(request);
+    if (release === undefined) {
+      options.logger.warn({ ip: request.ip }, 'webhook rejected: too many bodies are being read at once');
+      response.set('retry-after', '10');
+      throw new HttpError(503, 'busy', 'Too many webhook bodies are being received at once; retry later');
+    }
+    response.once('close', release);
 
     const locals: WebhookLocals = { signature: check.header, receivedAtMs };
     Object.assign(response.locals, locals);

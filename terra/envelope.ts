@@ -21,27 +21,37 @@ export type AccountEventType = (typeof ACCOUNT_EVENT_TYPES)[number];
  */
 export const MAX_ID_CHARS = 256;
 
-const idText = z.string().trim().min(1).max(MAX_ID_CHARS);
+/** Counts characters as code points, so that an emoji counts once. */
+const withinIdLength = (text: string) => [...text].length <= MAX_ID_CHARS;
+const tooLong = `expected at most ${MAX_ID_CHARS} characters`;
+
+/** Ids are kept as sent, surrounding spaces included, because they become tag values. */
+const idText = z
+  .string()
+  .refine((text) => text.trim() !== '', 'expected a non-empty string')
+  .refine(withinIdLength, tooLong);
 
 const userSchema = z.looseObject({
   user_id: idText,
   provider: idText,
-  reference_id: z.string().max(MAX_ID_CHARS).nullish(),
+  reference_id: z.string().refine(withinIdLength, tooLong).nullish(),
 });
 export type TerraUser = z.infer<typeof userSchema>;
 
 const hrvEventSchema = z.looseObject({
   type: z.enum(HRV_EVENT_TYPES),
   user: userSchema,
-  // Items are checked one by one later, so that one bad item skips only itself.
-  data: z.array(z.unknown()),
+  // Items are checked one by one later, so that one bad item skips only itself. Terra may send
+  // null for any array, which means no items.
+  data: z.array(z.unknown()).nullable().transform((items) => items ?? []),
 });
 
 const accountEventSchema = z.looseObject({
   type: z.enum(ACCOUNT_EVENT_TYPES).exclude(['user_reauth']),
   user: userSchema,
-  message: z.string().nullish(),
-  status: z.string().nullish(),
+  // A message or status of another type is dropped rather than rejected: it is not worth a 400.
+  message: z.string().nullish().catch(undefined),
+  status: z.string().nullish().catch(undefined),
 });
 
 const reauthEventSchema = z.looseObject({
@@ -49,7 +59,7 @@ const reauthEventSchema = z.looseObject({
   new_user: userSchema,
   // Terra sends the replaced connection here; some deliveries omit it, which loses nothing we store.
   old_user: userSchema.nullish().catch(undefined),
-  message: z.string().nullish(),
+  message: z.string().nullish().catch(undefined),
 });
 
 export type HrvEvent = z.infer<typeof hrvEventSchema>;

@@ -117,13 +117,22 @@ describe('loadReceiverConfig', () => {
   it('rejects credentials in INFLUX_URL without printing them', () => {
     const problems = problemsOf({ INFLUX_TOKEN: 't', INFLUX_URL: 'http://admin:topsecretpw@influx:8086' });
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/^INFLUX_URL: must not contain a user name or password/);
+    expect(problems[0]).toMatch(/^INFLUX_URL: must not contain a user name, password, query or fragment/);
     expect(problems[0]).not.toContain('topsecretpw');
   });
 
-  it('names a URL scheme that is not http', () => {
-    expect(problemsOf({ INFLUX_TOKEN: 't', INFLUX_URL: 'ftp://influx' })).toEqual(['INFLUX_URL: expected an http:// or https:// URL (got "ftp://influx")']);
+  it.each(['ftp://influx', '127.0.0.1:8086', 'http://', 'http//localhost:8086'])('names the unusable INFLUX_URL %s', (url) => {
+    expect(problemsOf({ INFLUX_TOKEN: 't', INFLUX_URL: url })).toEqual([`INFLUX_URL: expected an http:// or https:// URL such as http://localhost:8086 (got "${url}")`]);
   });
+
+  it.each(['http://127.0.0.1:8086?u=admin&p=S3CRETQ', ' http://admin:s3cret@influx:8086', 'http://admin:p@ss@influx:8086', 'http://influx:8086/#p=S3CRETQ'])(
+    'rejects INFLUX_URL %s without echoing it',
+    (url) => {
+      const problems = problemsOf({ INFLUX_TOKEN: 't', INFLUX_URL: url });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^INFLUX_URL: .* \(value hidden\)$/);
+    },
+  );
 
   it('reports empty and multi-line secret files', () => {
     const folder = mkdtempSync(join(tmpdir(), 'hrv-config-'));

@@ -175,6 +175,9 @@ describe('receiver without a signing secret', () => {
     try {
       const hint = await receiver.waitForLog((line) => String(line.msg).startsWith('TERRA_SIGNING_SECRET is not set'));
       expect(hint.level).toBe(40);
+      const readiness = await fetch(`${receiver.url}/readyz`);
+      expect(readiness.status).toBe(503);
+      expect(await readiness.json()).toMatchObject({ checks: { signingSecret: 'failed: TERRA_SIGNING_SECRET is not set, so every webhook gets 503' } });
       const answer = await fetch(receiver.webhookUrl, { method: 'POST', body: GARMIN, headers: { 'x-terra-signature': signTerraBody(GARMIN, 'x', 1) } });
       expect(answer.status).toBe(503);
       expect(await answer.json()).toMatchObject({ error: 'signing_secret_not_configured' });

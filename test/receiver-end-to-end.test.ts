@@ -2,6 +2,7 @@
 // by the harness), the `hrv-stack send` command, and the spool on disk. Stand-in: on the v2 path,
 // a gateway maps /api/v2/write onto influxd 1.6's /write, as InfluxDB 1.8 does itself.
 import { execFile } from 'node:child_process';
+import { request } from 'node:http';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
@@ -235,6 +236,30 @@ describe('receiver webhook answers', () => {
     expect(answer.json).toMatchObject({ error: 'unsupported_encoding' });
   });
 
+  it('answers 503 while the body cap is reached', async () => {
+    // Two uploads of 39,990 declared bytes that stall halfway fill the cap of 2 x MAX_BODY_BYTES.
+    const stalled = [0, 1].map(() => {
+      const upload = request(receiver.webhookUrl, {
+        method: 'POST',
+        headers: { 'content-length': '39990', 'x-terra-signature': `t=${now()},v1=${'0'.repeat(64)}` },
+      });
+      upload.on('error', () => undefined);
+      upload.write(Buffer.alloc(1000, 0x20));
+      return upload;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const payload = Buffer.from(JSON.stringify({ type: 'healthcheck' }));
+    const busy = await post(payload, { 'x-terra-signature': signTerraBody(payload, SECRET, now()) });
+    expect(busy).toEqual({ status: 503, json: { error: 'busy', message: 'Too many webhook bodies are being received at once; retry later' } });
+
+    for (const upload of stalled) upload.destroy();
+    await waitFor('the cap to be released', async () => {
+      const answer = await post(payload, { 'x-terra-signature': signTerraBody(payload, SECRET, now()) });
+      return answer.status === 200 ? true : undefined;
+    });
+  });
+
   it('answers 405 to other methods', async () => {
     const response = await fetch(receiver.webhookUrl);
     expect(response.status).toBe(405);
@@ -274,6 +299,6 @@ describe('receiver webhook answers', () => {
     const health = await fetch(`${receiver.url}/healthz`);
     expect(health.status).toBe(200);
     const ready = await fetch(`${receiver.url}/readyz`);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { influxdb: 'ok', spool: 'ok' } });
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { influxdb: 'ok', spool: 'ok', signingSecret: 'ok' } });
   });
 });

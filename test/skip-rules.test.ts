@@ -95,6 +95,21 @@ describe('classifyTerraEvent problems', () => {
     expect(classifyTerraEvent(body)).toMatchObject({ field });
   });
 
+  it('reads a null data array as no items', () => {
+    expect(classifyTerraEvent({ type: 'sleep', user, data: null })).toMatchObject({ kind: 'hrv', event: { data: [] } });
+  });
+
+  it('drops a message that is not a string', () => {
+    const event = classifyTerraEvent({ type: 'deauth', user, message: { text: 'bye' } });
+    expect(event).toMatchObject({ kind: 'account', event: { type: 'deauth', message: undefined } });
+  });
+
+  it('keeps surrounding spaces of ids and counts emoji once', () => {
+    const emoji = '😀'.repeat(256);
+    const event = classifyTerraEvent({ type: 'sleep', user: { user_id: ' u-1 ', provider: 'OURA', reference_id: emoji }, data: [] });
+    expect(event).toMatchObject({ kind: 'hrv', event: { user: { user_id: ' u-1 ', reference_id: emoji } } });
+  });
+
   it('accepts a user_reauth without old_user', () => {
     const event = classifyTerraEvent({ type: 'user_reauth', new_user: user });
     expect(event).toMatchObject({ kind: 'account', user: { user_id: 'user-1' } });
