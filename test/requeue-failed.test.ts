@@ -1,14 +1,13 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Spool } from '../receiver/spool.js';
 import { readTerraSample } from './support/terra-samples.js';
+import { BUILT_CLI, runBuiltCli, type CliRun } from './support/built-cli.js';
 
 // Real: the built command line (dist/cli/hrv-stack.js, which `npm test` builds first) run as a
 // child process, receiver/spool.ts and the spool folders on disk.
@@ -16,32 +15,12 @@ import { readTerraSample } from './support/terra-samples.js';
 // spool's format: one line of JSON metadata, a newline, the raw body. Beside it goes a reason file
 // like the one the worker writes when InfluxDB rejects a delivery for good.
 
-const BUILT_CLI = fileURLToPath(new URL('../dist/cli/hrv-stack.js', import.meta.url));
-
-interface CliRun {
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let workDirectory = '';
 
-/**
- * Runs the built command line in `cwd` and waits for it to exit. The child gets this process's
- * environment without SPOOL_DIR, plus `env`, so that the caller's shell cannot change the folder.
- */
-function runBuiltCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
-  const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'SPOOL_DIR'));
-  const child = spawn(process.execPath, [BUILT_CLI, ...args], { env: { ...baseEnv, ...options.env }, cwd: options.cwd ?? workDirectory });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (exitCode) => resolve({ exitCode, stdout, stderr }));
-  });
+/** Runs the built command line without this shell's SPOOL_DIR. */
+function runCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
+  return runBuiltCli(args, { cwd: options.cwd ?? workDirectory, env: options.env, withoutEnv: ['SPOOL_DIR'] });
 }
 
 /** Creates an opened spool in a fresh folder under the work directory. */
@@ -80,7 +59,7 @@ describe('hrv-stack requeue-failed', () => {
     const body = readTerraSample('sleep-garmin.json');
     const bytes = await writeFailedDelivery(spool, FIRST_ID, body);
 
-    const run = await runBuiltCli(['requeue-failed', '--spool-dir', spool.directory]);
+    const run = await runCli(['requeue-failed', '--spool-dir', spool.directory]);
 
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toBe(
@@ -102,7 +81,7 @@ describe('hrv-stack requeue-failed', () => {
     const firstBytes = await writeFailedDelivery(spool, FIRST_ID, Buffer.from('{"type":"sleep"}'));
     const secondBytes = await writeFailedDelivery(spool, SECOND_ID, Buffer.from([0x7b, 0x7d, 0x0a, 0xff, 0x00]));
 
-    const run = await runBuiltCli(['requeue-failed'], { env: { SPOOL_DIR: spool.directory } });
+    const run = await runCli(['requeue-failed'], { env: { SPOOL_DIR: spool.directory } });
 
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toContain(`Requeued 2 failed deliveries from ${join(spool.directory, 'failed')} to pending/.`);
@@ -120,7 +99,7 @@ describe('hrv-stack requeue-failed', () => {
     await spool.open();
     await writeFailedDelivery(spool, FIRST_ID, Buffer.from('{}'));
 
-    const run = await runBuiltCli(['requeue-failed'], { cwd: folder, env: { SPOOL_DIR: '' } });
+    const run = await runCli(['requeue-failed'], { cwd: folder, env: { SPOOL_DIR: '' } });
 
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toContain(`Requeued 1 failed delivery from ${join(spool.directory, 'failed')} to pending/.`);
@@ -130,7 +109,7 @@ describe('hrv-stack requeue-failed', () => {
   it('empty failed folder exits 0', async () => {
     const spool = await createSpool('nothing-failed');
 
-    const run = await runBuiltCli(['requeue-failed', '--spool-dir', spool.directory]);
+    const run = await runCli(['requeue-failed', '--spool-dir', spool.directory]);
 
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toBe(`No failed deliveries in ${join(spool.directory, 'failed')}: nothing to requeue.\n`);
@@ -140,7 +119,7 @@ describe('hrv-stack requeue-failed', () => {
   it('missing folder exits 2', async () => {
     const missing = join(workDirectory, 'no-such-spool');
 
-    const run = await runBuiltCli(['requeue-failed', '--spool-dir', missing]);
+    const run = await runCli(['requeue-failed', '--spool-dir', missing]);
 
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toBe(`Invalid options:\n  - spool folder ${missing} not found: pass --spool-dir with the receiver's SPOOL_DIR\n`);
@@ -152,7 +131,7 @@ describe('hrv-stack requeue-failed', () => {
     const folder = join(workDirectory, 'not-a-spool');
     await mkdir(folder);
 
-    const run = await runBuiltCli(['requeue-failed', '--spool-dir', folder]);
+    const run = await runCli(['requeue-failed', '--spool-dir', folder]);
 
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain(`${folder} is not a receiver spool folder, because it has no pending/ or failed/ folder: pass --spool-dir`);
@@ -166,7 +145,7 @@ describe('hrv-stack requeue-failed', () => {
     // also for root, which ignores file permissions.
     await mkdir(join(spool.directory, 'pending', `${FIRST_ID}.delivery`, 'blocker'), { recursive: true });
 
-    const run = await runBuiltCli(['requeue-failed', '--spool-dir', spool.directory]);
+    const run = await runCli(['requeue-failed', '--spool-dir', spool.directory]);
 
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toContain(`moving failed deliveries back to pending/ in ${spool.directory} failed: EISDIR`);

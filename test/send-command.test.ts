@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +15,7 @@ import { generateSleepDeliveries } from '../terra/simulator/sleep-deliveries.js'
 import { type SignatureCheck, verifyTerraSignature } from '../terra/signature.js';
 import { fileURLToPath } from 'node:url';
 import { TERRA_SAMPLES_DIR } from './support/terra-samples.js';
+import { BUILT_CLI, runBuiltCli, type CliRun } from './support/built-cli.js';
 
 // Real: the commands, fetch, the HTTP connection over loopback, signing and verification with
 // terra/signature.ts, the generator and the files on disk. The exit-code tests run the built
@@ -24,7 +24,6 @@ import { TERRA_SAMPLES_DIR } from './support/terra-samples.js';
 // signature, records each request and responds with the status each test chooses.
 
 const GARMIN_SAMPLE_PATH = fileURLToPath(new URL('sleep-garmin.json', TERRA_SAMPLES_DIR));
-const BUILT_CLI = fileURLToPath(new URL('../dist/cli/hrv-stack.js', import.meta.url));
 const PACKAGE_JSON_PATH = fileURLToPath(new URL('../package.json', import.meta.url));
 
 /** A fresh secret per run, so a leak into the output cannot match by chance. */
@@ -83,29 +82,9 @@ function collectOutput(): { output: CommandOutput; infos: string[]; errors: stri
   return { output: { info: (message) => infos.push(message), error: (message) => errors.push(message) }, infos, errors };
 }
 
-interface CliRun {
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs the built command line with `args` and waits for it to exit. The child gets this process's
- * environment without TERRA_SIGNING_SECRET, plus `env`, so that the caller's shell cannot change
- * the outcome.
- */
-function runBuiltCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'TERRA_SIGNING_SECRET'));
-  const child = spawn(process.execPath, [BUILT_CLI, ...args], { env: { ...baseEnv, ...env }, cwd: workDirectory });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (exitCode) => resolve({ exitCode, stdout, stderr }));
-  });
+/** Runs the built command line without this shell's TERRA_SIGNING_SECRET. */
+function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return runBuiltCli(args, { cwd: workDirectory, env, withoutEnv: ['TERRA_SIGNING_SECRET'] });
 }
 
 let receiver: StandInReceiver | undefined;
@@ -411,7 +390,7 @@ describe('hrv-stack exit codes (built command line)', () => {
     receiver = await startStandInReceiver();
     const url = `${receiver.url.replace('http://', `http://user:${SECRET}@`)}?token=${SECRET}`;
 
-    const run = await runBuiltCli(['send', '--url', url, GARMIN_SAMPLE_PATH], { TERRA_SIGNING_SECRET: SECRET });
+    const run = await runCli(['send', '--url', url, GARMIN_SAMPLE_PATH], { TERRA_SIGNING_SECRET: SECRET });
 
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain('url must not contain a user name or password');
@@ -421,7 +400,7 @@ describe('hrv-stack exit codes (built command line)', () => {
   });
 
   it('simulate with credentials in URL exits 2', async () => {
-    const run = await runBuiltCli(['simulate', '--url', `http://user:${SECRET}@127.0.0.1:1/x?token=${SECRET}`, '--secret', 'x']);
+    const run = await runCli(['simulate', '--url', `http://user:${SECRET}@127.0.0.1:1/x?token=${SECRET}`, '--secret', 'x']);
 
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain('url must not contain a user name or password');
@@ -429,7 +408,7 @@ describe('hrv-stack exit codes (built command line)', () => {
   });
 
   it('invalid number option exits 2', async () => {
-    const run = await runBuiltCli(['simulate', '--nights', '1.5', '--url', 'http://127.0.0.1:1/x', '--secret', 'x']);
+    const run = await runCli(['simulate', '--nights', '1.5', '--url', 'http://127.0.0.1:1/x', '--secret', 'x']);
 
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain(`error: option '--nights <count>' argument '1.5' is invalid. expected a whole number, got "1.5"`);
@@ -437,14 +416,14 @@ describe('hrv-stack exit codes (built command line)', () => {
   });
 
   it('missing --url exits 2', async () => {
-    const run = await runBuiltCli(['send', '--secret', 'x', GARMIN_SAMPLE_PATH]);
+    const run = await runCli(['send', '--secret', 'x', GARMIN_SAMPLE_PATH]);
 
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain(`error: required option '--url <url>' not specified`);
   });
 
   it('unknown option exits 2, URL masked', async () => {
-    const run = await runBuiltCli(['send', '--url', 'http://127.0.0.1:1/x', `--ulr=http://user:${SECRET}@127.0.0.1:1/x`, '--secret', 'x', GARMIN_SAMPLE_PATH]);
+    const run = await runCli(['send', '--url', 'http://127.0.0.1:1/x', `--ulr=http://user:${SECRET}@127.0.0.1:1/x`, '--secret', 'x', GARMIN_SAMPLE_PATH]);
 
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain(`error: unknown option '--ulr=http://REDACTED:REDACTED@127.0.0.1:1/x'`);
@@ -452,21 +431,21 @@ describe('hrv-stack exit codes (built command line)', () => {
   });
 
   it('unknown command exits 2', async () => {
-    const run = await runBuiltCli(['sned']);
+    const run = await runCli(['sned']);
 
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain(`error: unknown command 'sned'`);
   });
 
   it('no command exits 2 with help', async () => {
-    const run = await runBuiltCli([]);
+    const run = await runCli([]);
 
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain('Usage: hrv-stack [options] [command]');
   });
 
   it('--help exits 0', async () => {
-    const run = await runBuiltCli(['--help']);
+    const run = await runCli(['--help']);
 
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toContain('Usage: hrv-stack [options] [command]');
@@ -475,7 +454,7 @@ describe('hrv-stack exit codes (built command line)', () => {
   });
 
   it('send --help exits 0', async () => {
-    const run = await runBuiltCli(['send', '--help']);
+    const run = await runCli(['send', '--help']);
 
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toContain('Usage: hrv-stack send [options] <files...>');
@@ -484,7 +463,7 @@ describe('hrv-stack exit codes (built command line)', () => {
   it('--version exits 0', async () => {
     const { version } = JSON.parse(await readFile(PACKAGE_JSON_PATH, 'utf8')) as { version: string };
 
-    const run = await runBuiltCli(['--version']);
+    const run = await runCli(['--version']);
 
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toBe(`${version}\n`);
@@ -493,7 +472,7 @@ describe('hrv-stack exit codes (built command line)', () => {
   it('accepted send exits 0', async () => {
     receiver = await startStandInReceiver();
 
-    const run = await runBuiltCli(['send', '--url', receiver.url, GARMIN_SAMPLE_PATH], { TERRA_SIGNING_SECRET: SECRET });
+    const run = await runCli(['send', '--url', receiver.url, GARMIN_SAMPLE_PATH], { TERRA_SIGNING_SECRET: SECRET });
 
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toContain(`${GARMIN_SAMPLE_PATH} -> 200`);
@@ -503,7 +482,7 @@ describe('hrv-stack exit codes (built command line)', () => {
   it('rejected send exits 1', async () => {
     receiver = await startStandInReceiver(() => 401);
 
-    const run = await runBuiltCli(['send', '--url', receiver.url, GARMIN_SAMPLE_PATH], { TERRA_SIGNING_SECRET: SECRET });
+    const run = await runCli(['send', '--url', receiver.url, GARMIN_SAMPLE_PATH], { TERRA_SIGNING_SECRET: SECRET });
 
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toContain(`${GARMIN_SAMPLE_PATH} -> 401`);
@@ -512,7 +491,7 @@ describe('hrv-stack exit codes (built command line)', () => {
   it('rejected simulate exits 1', async () => {
     receiver = await startStandInReceiver(() => 401);
 
-    const run = await runBuiltCli(['simulate', '--url', receiver.url, '--people', '1', '--nights', '1', '--end-date', '2026-11-02'], { TERRA_SIGNING_SECRET: SECRET });
+    const run = await runCli(['simulate', '--url', receiver.url, '--people', '1', '--nights', '1', '--end-date', '2026-11-02'], { TERRA_SIGNING_SECRET: SECRET });
 
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toContain('with HTTP 401');
