@@ -121,7 +121,7 @@ function describeDelivery(delivery: SimulatedSleepDelivery): string {
 
 /**
  * Records one rejection. Only the first rejection of each status is printed in full, so a
- * receiver with the wrong secret does not flood the output; the summary has the counts.
+ * receiver with the wrong secret does not flood the output. The summary has the counts.
  */
 function recordRejection(summary: SimulateSummary, key: string, detail: string, output: CommandOutput): void {
   const seen = summary.rejectedByStatus[key] ?? 0;

@@ -47,8 +47,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const known = error instanceof HttpError ? error : fromBodyParser(error as BodyParserError);
     if (known === undefined) logger.error({ err: error, method: request.method, path: request.path }, 'request failed');
 
-    const answer = known ?? new HttpError(500, 'internal_error', 'Internal error; the receiver log has details');
+    const errorResponse = known ?? new HttpError(500, 'internal_error', 'Internal error; the receiver log has details');
     if (response.headersSent) return;
-    response.status(answer.status).json({ error: answer.code, message: answer.message, ...answer.details });
+    response.status(errorResponse.status).json({ error: errorResponse.code, message: errorResponse.message, ...errorResponse.details });
   };
 }

@@ -52,11 +52,12 @@ export async function startReceiver(config: ReceiverConfig, logger: Logger): Pro
   const app = createApp({ ...config, spool, writer, logger, onSpooled: () => worker.notify(), writeFailure: () => worker.writeFailure() });
   const httpServer = createServer(app);
   await listen(httpServer, config.host, config.port);
+  // Counted before the worker starts, which would otherwise race to empty the spool.
+  const pending = (await spool.pendingIds()).length;
   worker.start();
 
   const address = httpServer.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  const pending = (await spool.pendingIds()).length;
   const summary = { host: config.host, port, spoolDir: config.spoolDir, pendingDeliveries: pending, influx: describeInflux(config) };
   logger.info({ ...summary, defaultTimeZone: config.defaultTimeZone, personLabels: config.personLabels.size }, 'receiver started');
   if (config.signingSecrets.length === 0) {

@@ -1,5 +1,5 @@
 // Real parts: the built receiver as a child process, influxd started by the harness, the spool on
-// disk, SIGKILL and SIGTERM. Stand-in: the v2 gateway in front of influxd, which here also answers
+// disk, SIGKILL and SIGTERM. Stand-in: the v2 gateway in front of influxd, which here also returns
 // chosen error statuses, as an overloaded or misconfigured InfluxDB would.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';

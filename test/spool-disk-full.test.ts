@@ -1,6 +1,6 @@
 // Real parts: the built receiver as a child process, a real 128 KiB tmpfs as its spool, and influxd
 // started by the harness. Mounting needs root and CAP_SYS_ADMIN; without them the test is skipped
-// and says why.
+// and prints why.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

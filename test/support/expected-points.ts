@@ -19,7 +19,7 @@ export function independentNanoseconds(timestamp: string): string {
   return (BigInt(Date.parse(timestamp)) * 1_000_000n + microseconds * 1000n).toString();
 }
 
-/** Every RMSSD and SDNN sample of a published payload file, read straight from its JSON. */
+/** Lists every RMSSD and SDNN sample of a published payload file, read straight from its JSON. */
 export function expectedPointsOf(file: string): ExpectedPoint[] {
   const payload = readTerraSampleJson<Json>(file);
   const points: ExpectedPoint[] = [];

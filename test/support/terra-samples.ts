@@ -11,7 +11,7 @@ export function readTerraSampleJson<T = Record<string, unknown>>(file: string): 
   return JSON.parse(readTerraSample(file).toString('utf8')) as T;
 }
 
-/** Every sample payload file, without the signature vectors. */
+/** Lists every sample payload file, without the signature vectors. */
 export function terraSamplePayloadFiles(): string[] {
   return readdirSync(TERRA_SAMPLES_DIR)
     .filter((name) => name.endsWith('.json') && name !== 'signature-vectors.json')
