@@ -12,6 +12,7 @@ RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY receiver ./receiver
 COPY terra ./terra
+COPY hrv-model ./hrv-model
 COPY influx ./influx
 COPY cli ./cli
 RUN npm run build

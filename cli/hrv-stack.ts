@@ -4,7 +4,9 @@ import { inspect } from 'node:util';
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { InvalidOptionsError, type CommandOutput, redactUrlsInText } from './deliver.js';
+import { ConfigError, loadReceiverConfig } from '../receiver/config.js';
 import { runReceiverCommand } from './receiver-command.js';
+import { RecomputeError, runRecompute } from './recompute.js';
 import { RequeueFailedError, resolveSpoolDir, runRequeueFailed } from './requeue-failed.js';
 import { runSend } from './send.js';
 import { runSimulate } from './simulate.js';
@@ -120,6 +122,33 @@ program
         return 0;
       } catch (error) {
         if (!(error instanceof RequeueFailedError)) throw error;
+        consoleOutput.error(error.message);
+        return 1;
+      }
+    });
+  });
+
+program
+  .command('recompute')
+  .description('rebuild every hrv_night row from the sessions and daily averages in InfluxDB, for example after changing HRV_NORMAL_RANGE_SD; InfluxDB settings come from the same variables as the receiver')
+  .option('--person <name>', 'only this person (the person tag, as stored)')
+  .option('--provider <name>', 'only this provider, such as GARMIN')
+  .action(async (options: { person?: string; provider?: string }) => {
+    await runCommand(async () => {
+      let config;
+      try {
+        config = loadReceiverConfig();
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        consoleOutput.error(`hrv-stack recompute: ${error.message}\nSee the configuration table in the README.`);
+        return USAGE_ERROR_EXIT_CODE;
+      }
+      const progress = { isTTY: process.stderr.isTTY === true, columns: process.stderr.columns, write: (text: string) => process.stderr.write(text) };
+      try {
+        await runRecompute(options, config, consoleOutput, progress);
+        return 0;
+      } catch (error) {
+        if (!(error instanceof RecomputeError)) throw error;
         consoleOutput.error(error.message);
         return 1;
       }

@@ -37,7 +37,7 @@ function connectionPoint(measurement: string, tags: ConnectionTags): Point {
  * can carry hundreds of thousands of samples, and a Point per sample took about 6 µs each. The
  * field is written as Point.floatField writes it (String of the number), which the tests compare.
  */
-export function hrvSampleLines(extracted: ExtractedSamples, tags: ConnectionTags): string[] {
+export function hrvSampleLines(extracted: Pick<ExtractedSamples, 'source' | 'samples'>, tags: ConnectionTags): string[] {
   const seriesKey = seriesKeyOf(connectionPoint('hrv', tags).tag('source', extracted.source));
   const lines = new Array<string>(extracted.samples.length);
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isKnownTimeZone } from '../terra/timestamp.js';
 import { parsePersonLabels } from '../terra/person.js';
 import type { InfluxConfig } from '../influx/create-line-writer.js';
+import { DEFAULT_NORMAL_RANGE_SD } from '../hrv-model/rolling-values.js';
 
 const SECRET_VARIABLES = ['TERRA_SIGNING_SECRET', 'INFLUX_TOKEN', 'INFLUX_PASSWORD'] as const;
 
@@ -32,6 +33,16 @@ function influxUrlProblem(text: string): string | undefined {
   }
   return undefined;
 }
+
+/** A plain decimal number such as 0.5 or 1; Number() would also read `0x1`, `1e0` and a blank. */
+const decimal = (min: number, max: number) => {
+  const error = `expected a decimal number from ${min} to ${max}, such as 0.5`;
+  return z
+    .string()
+    .regex(/^[0-9]{1,3}(\.[0-9]{1,6})?$/, { error })
+    .transform(Number)
+    .pipe(z.number().min(min, { error }).max(max, { error }));
+};
 
 const influxUrl = z.string().superRefine((text, context) => {
   const problem = influxUrlProblem(text);
@@ -70,6 +81,7 @@ const environmentSchema = z
     INFLUX_PASSWORD: optionalText,
     INFLUX_TIMEOUT_SECONDS: integer(1, 600).default(10),
     INFLUX_RETRY_MAX_DELAY_SECONDS: integer(1, 3600).default(60),
+    HRV_NORMAL_RANGE_SD: decimal(0.1, 3).default(DEFAULT_NORMAL_RANGE_SD),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, context) => {
@@ -98,6 +110,8 @@ export interface ReceiverConfig {
   personLabels: Map<string, string>;
   influx: InfluxConfig;
   retryMaxDelayMs: number;
+  /** k of the normal range exp(m ± k·s) of lnRMSSD; see docs/hrv-model.md. */
+  normalRangeSd: number;
   logLevel: Environment['LOG_LEVEL'];
 }
 
@@ -196,6 +210,7 @@ export function loadReceiverConfig(env: NodeJS.ProcessEnv = process.env): Receiv
     personLabels: parsed.PERSON_LABELS,
     influx: toInfluxConfig(parsed),
     retryMaxDelayMs: parsed.INFLUX_RETRY_MAX_DELAY_SECONDS * 1000,
+    normalRangeSd: parsed.HRV_NORMAL_RANGE_SD,
     logLevel: parsed.LOG_LEVEL,
   };
 }

@@ -2,7 +2,10 @@ import { hrvSampleLines, terraEventLine, type ConnectionTags } from '../influx/p
 import { classifyTerraEvent, isEnvelopeProblem, type AccountEvent, type TerraUser } from '../terra/envelope.js';
 import { parseJsonBody } from '../terra/json-body.js';
 import { extractHrvSamples, type SkipCounts } from '../terra/hrv-samples.js';
+import { extractModelRecords } from '../terra/model-records.js';
 import { resolvePerson } from '../terra/person.js';
+import type { ModelTags } from '../influx/model-points.js';
+import type { DailyAverageRecord, SleepSessionRecord } from '../hrv-model/stored-records.js';
 import type { SpooledDelivery } from './spool.js';
 
 export interface PreparationOptions {
@@ -43,9 +46,17 @@ function accountEventLine(event: AccountEvent, tags: ConnectionTags, emittedAtMs
   return terraEventLine({ type: event.type, message: event.message ?? '', status, oldUserId }, tags, emittedAtMs);
 }
 
-/** The lines a delivery writes and the counts its log line reports. */
+/** The sessions and daily averages a delivery gives the nightly model. */
+export interface ModelInput {
+  tags: ModelTags;
+  sessions: SleepSessionRecord[];
+  dailies: DailyAverageRecord[];
+}
+
+/** The lines a delivery writes, what it gives the nightly model, and the counts its log line reports. */
 export interface PreparedDelivery {
   lines: string[];
+  model?: ModelInput;
   outcome: DeliveryOutcome;
 }
 
@@ -82,8 +93,13 @@ export function prepareDelivery(delivery: SpooledDelivery, options: PreparationO
   const extracted = extractHrvSamples(event.event, options.defaultTimeZone);
   const rmssd = extracted.samples.filter((sample) => sample.measure === 'rmssd').length;
   const stored = { rmssd, sdnn: extracted.samples.length - rmssd, events: 0 };
-  const outcome = { type: event.event.type, ...describeTags(tags), stored, skipped: extracted.skipped };
-  return { lines: hrvSampleLines(extracted, tags), outcome };
+  // Copies of one session are ordered by when Terra emitted them, which is the same on every retry.
+  const orderingMs = delivery.metadata.orderingTimestampMs ?? delivery.metadata.receivedAtMs;
+  const records = extractModelRecords(event.event, extracted, options.defaultTimeZone, orderingMs);
+  const skipped = records.unusableItems === 0 ? extracted.skipped : { ...extracted.skipped, invalid_item_time: records.unusableItems };
+  const outcome = { type: event.event.type, ...describeTags(tags), stored, skipped };
+  const model = { tags: describeTags(tags), sessions: records.sessions, dailies: records.dailies };
+  return { lines: hrvSampleLines(extracted, tags), model, outcome };
 }
 
 function describeTags(tags: ConnectionTags): { person: string; provider: string } {

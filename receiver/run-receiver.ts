@@ -1,6 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createLineWriter } from '../influx/create-line-writer.js';
+import { InfluxQlClient } from '../influx/influxql-client.js';
+import { ModelStore } from '../influx/model-store.js';
+import { NightUpdater } from '../hrv-model/night-updater.js';
 import { createApp } from './app.js';
 import type { ReceiverConfig } from './config.js';
 import { Spool } from './spool.js';
@@ -47,7 +50,8 @@ export async function startReceiver(config: ReceiverConfig, logger: Logger): Pro
   const spool = new Spool(config.spoolDir);
   await spool.open();
   const writer = createLineWriter(config.influx);
-  const worker = new SpoolWorker({ ...config, spool, writer, logger });
+  const nightUpdater = new NightUpdater(new ModelStore(new InfluxQlClient(config.influx), writer), config.normalRangeSd);
+  const worker = new SpoolWorker({ ...config, spool, writer, nightUpdater, logger });
 
   const app = createApp({ ...config, spool, writer, logger, onSpooled: () => worker.notify(), writeFailure: () => worker.writeFailure() });
   const httpServer = createServer(app);
@@ -59,7 +63,8 @@ export async function startReceiver(config: ReceiverConfig, logger: Logger): Pro
   const address = httpServer.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const summary = { host: config.host, port, spoolDir: config.spoolDir, pendingDeliveries: pending, influx: describeInflux(config) };
-  logger.info({ ...summary, defaultTimeZone: config.defaultTimeZone, personLabels: config.personLabels.size }, 'receiver started');
+  const settings = { defaultTimeZone: config.defaultTimeZone, personLabels: config.personLabels.size, normalRangeSd: config.normalRangeSd };
+  logger.info({ ...summary, ...settings }, 'receiver started');
   if (config.signingSecrets.length === 0) {
     logger.warn('TERRA_SIGNING_SECRET is not set, so every webhook is rejected with 503. Copy the signing secret that Terra shows for your webhook destination into TERRA_SIGNING_SECRET (or a file named by TERRA_SIGNING_SECRET_FILE) and restart the receiver.');
   }

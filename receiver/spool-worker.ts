@@ -1,12 +1,15 @@
 import type { Logger } from 'pino';
 import { InfluxWriteError } from '../influx/write-error.js';
 import type { LineWriter } from '../influx/line-writer.js';
-import { prepareDelivery, type DeliveryOutcome, type PreparationOptions } from './prepare-delivery.js';
+import type { ModelOutcome, NightUpdater } from '../hrv-model/night-updater.js';
+import { prepareDelivery, type DeliveryOutcome, type PreparationOptions, type PreparedDelivery } from './prepare-delivery.js';
 import type { Spool } from './spool.js';
 
 export interface WorkerOptions extends PreparationOptions {
   spool: Spool;
   writer: LineWriter;
+  /** Keeps the nightly model current after each delivery's samples are stored. */
+  nightUpdater: NightUpdater;
   logger: Logger;
   /** Upper bound of the exponential backoff between attempts while InfluxDB is unavailable. */
   retryMaxDelayMs: number;
@@ -21,9 +24,10 @@ const FIRST_RETRY_DELAY_MS = 1000;
 export const IDLE_RESCAN_MS = 30_000;
 
 /**
- * Processes the spool one delivery at a time, oldest first, so that a newer copy of a record is
- * written after an older one. A delivery leaves the spool only after InfluxDB accepted all its
- * points, or, when InfluxDB rejects it for good, by moving to the failed area.
+ * Processes the spool one delivery at a time, oldest first. A delivery leaves the spool only after
+ * InfluxDB accepted all its points and the nights it affects were recomputed, or, when InfluxDB
+ * rejects it for good, by moving to the failed area. One worker per database: the nightly model
+ * reads and then rewrites points, which two workers could interleave.
  */
 export class SpoolWorker {
   private running = false;
@@ -101,10 +105,11 @@ export class SpoolWorker {
       const prepared = prepareDelivery(delivery, this.options);
       outcome = prepared.outcome;
       await writer.write(prepared.lines);
+      const model = await this.updateModel(prepared.model);
       this.lastWriteFailure = undefined;
       await spool.remove(id);
       const { warning, ...counts } = outcome;
-      logger.info({ delivery: id, traceId: delivery.metadata.traceId, ...counts }, 'delivery processed');
+      logger.info({ delivery: id, traceId: delivery.metadata.traceId, ...counts, model }, 'delivery processed');
       if (warning !== undefined) logger.warn({ delivery: id, type: outcome.type }, warning);
       return true;
     } catch (error) {
@@ -117,6 +122,11 @@ export class SpoolWorker {
       await this.moveToFailed(id, error, outcome);
       return true;
     }
+  }
+
+  private async updateModel(input: PreparedDelivery['model']): Promise<ModelOutcome | undefined> {
+    if (input === undefined || (input.sessions.length === 0 && input.dailies.length === 0)) return undefined;
+    return this.options.nightUpdater.applyRecords(input.tags, input.sessions, input.dailies);
   }
 
   private async moveToFailed(id: string, error: unknown, outcome: DeliveryOutcome | undefined): Promise<void> {

@@ -16,14 +16,24 @@ export type SkipReason =
   | 'not_a_number'
   | 'not_finite'
   | 'out_of_range'
-  | 'invalid_timestamp';
+  | 'invalid_timestamp'
+  /** A sleep item without a readable start or end time, or a daily item without a readable date. */
+  | 'invalid_item_time';
 
 export type SkipCounts = Partial<Record<SkipReason, number>>;
+
+/** Sum and count of the valid RMSSD samples of one item of the event's `data` array. */
+export interface ItemRmssd {
+  sumMs: number;
+  count: number;
+}
 
 export interface ExtractedSamples {
   source: HrvEventType;
   samples: HrvSample[];
   skipped: SkipCounts;
+  /** Per item, in `data` order; undefined for an item that is not an object. */
+  itemRmssd: (ItemRmssd | undefined)[];
 }
 
 /** RMSSD and SDNN above 0 ms and below this bound are plausible; anything else is a device error. */
@@ -36,11 +46,11 @@ const SAMPLE_FIELDS = {
 
 type JsonObject = Record<string, unknown>;
 
-function isObject(value: unknown): value is JsonObject {
+export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function child(value: unknown, key: string): unknown {
+export function child(value: unknown, key: string): unknown {
   return isObject(value) ? value[key] : undefined;
 }
 
@@ -50,7 +60,8 @@ function detailedHeartRate(item: JsonObject, source: HrvEventType): unknown {
   return child(heartRateData, 'detailed');
 }
 
-function classifyValue(value: unknown): SkipReason | undefined {
+/** Returns why a value is not a plausible RMSSD or SDNN in ms, or undefined when it is one. */
+export function classifyValue(value: unknown): SkipReason | undefined {
   if (value === null || value === undefined) return 'missing_value';
   if (typeof value !== 'number') return 'not_a_number';
   if (!Number.isFinite(value)) return 'not_finite';
@@ -92,21 +103,30 @@ function collectMeasure(
   }
 }
 
+function sumSamples(samples: readonly HrvSample[], from: number): ItemRmssd {
+  let sumMs = 0;
+  for (let index = from; index < samples.length; index += 1) sumMs += samples[index]!.valueMs;
+  return { sumMs, count: samples.length - from };
+}
+
 /**
  * Collects every valid RMSSD and SDNN sample of a sleep, daily, body or activity event. Items and
  * samples that are null, not finite numbers, outside (0, 1000) ms or without a readable timestamp
  * are skipped and counted by reason, and the rest of the payload is kept.
  */
 export function extractHrvSamples(event: HrvEvent, defaultZone: string): ExtractedSamples {
-  const result: ExtractedSamples = { source: event.type, samples: [], skipped: {} };
+  const result: ExtractedSamples = { source: event.type, samples: [], skipped: {}, itemRmssd: [] };
 
   for (const item of event.data) {
     if (!isObject(item)) {
       countSkip(result.skipped, 'invalid_item');
+      result.itemRmssd.push(undefined);
       continue;
     }
     const detailed = detailedHeartRate(item, event.type);
+    const firstRmssd = result.samples.length;
     collectMeasure(detailed, 'rmssd', defaultZone, result);
+    result.itemRmssd.push(sumSamples(result.samples, firstRmssd));
     collectMeasure(detailed, 'sdnn', defaultZone, result);
   }
 

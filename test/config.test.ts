@@ -30,6 +30,7 @@ describe('loadReceiverConfig', () => {
       personLabels: new Map(),
       influx: { apiVersion: 2, url: 'http://localhost:8086', token: 'token-1', org: 'hrv', bucket: 'hrv', timeoutMs: 10_000 },
       retryMaxDelayMs: 60_000,
+      normalRangeSd: 0.5,
       logLevel: 'info',
     });
   });
@@ -82,6 +83,16 @@ describe('loadReceiverConfig', () => {
       ['DEFAULT_TIMEZONE', 'INFLUX_API_VERSION', 'INFLUX_URL', 'MAX_BODY_BYTES', 'PERSON_LABELS', 'PORT', 'TERRA_SIGNATURE_TOLERANCE_SECONDS'].sort(),
     );
     expect(problems.find((problem) => problem.startsWith('PORT'))).toContain('got "eighty"');
+  });
+
+  it.each(['0', '0.05', '3.5', '1e0', '-1', 'half', ' 0.5'])('rejects HRV_NORMAL_RANGE_SD %j', (text) => {
+    expect(problemsOf({ INFLUX_TOKEN: 't', HRV_NORMAL_RANGE_SD: text })).toEqual([
+      `HRV_NORMAL_RANGE_SD: expected a decimal number from 0.1 to 3, such as 0.5 (got "${text}")`,
+    ]);
+  });
+
+  it.each([['1', 1], ['1.0', 1], ['0.75', 0.75], ['3', 3]])('reads HRV_NORMAL_RANGE_SD %s', (text, expected) => {
+    expect(loadReceiverConfig({ INFLUX_TOKEN: 't', HRV_NORMAL_RANGE_SD: text }).normalRangeSd).toBe(expected);
   });
 
   it('requires a token for version 2', () => {

@@ -15,7 +15,7 @@ const fixture = JSON.parse(readFileSync(new URL('./fixtures/line-protocol.json',
 describe('line protocol', () => {
   it.each(fixture.hrv.map((c) => [c.why, c] as const))('hrv: %s', (_why, testCase) => {
     const sample = { ...testCase.sample, epochNanoseconds: BigInt(testCase.sample.epochNanoseconds) };
-    const lines = hrvSampleLines({ source: testCase.source, samples: [sample], skipped: {} }, testCase.tags);
+    const lines = hrvSampleLines({ source: testCase.source, samples: [sample] }, testCase.tags);
     expect(lines).toEqual([testCase.line]);
   });
 

@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signTerraBody } from '../terra/signature.js';
 import { expectedPointsOf, sortPoints, type ExpectedPoint } from './support/expected-points.js';
-import { startInfluxDb, type InfluxDbServer } from './support/influxdb.js';
+import { startInfluxDb, type InfluxDbServer, type InfluxRow } from './support/influxdb.js';
 import { startReceiverProcess, waitFor, type ReceiverProcess } from './support/receiver-process.js';
-import { expectedSamples, readTerraSample, TERRA_SAMPLES_DIR } from './support/terra-samples.js';
+import { expectedSamples, readTerraSample, readTerraSampleJson, TERRA_SAMPLES_DIR } from './support/terra-samples.js';
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../dist/cli/hrv-stack.js', import.meta.url));
@@ -75,6 +75,31 @@ describe.each([
     }
   });
 
+  it('stores each sleep session and its night', async () => {
+    const garmin = readTerraSampleJson<{ data: Array<{ heart_rate_data: { detailed: { hrv_samples_rmssd: Array<{ hrv_rmssd: number }> } } }> }>('sleep-garmin.json');
+    const garminValues = garmin.data[0]!.heart_rate_data.detailed.hrv_samples_rmssd.map((sample) => sample.hrv_rmssd);
+    const sessions = await influx.query('SELECT person, provider, summary_id, night_date, is_nap, basis, samples, start_time, end_time FROM hrv_session');
+    const nights = await influx.query('SELECT person, provider, rmssd, samples, basis, status, baseline_ms FROM hrv_night');
+    const byPerson = (a: InfluxRow, b: InfluxRow) => `${a.person}${a.provider}${a.time}`.localeCompare(`${b.person}${b.provider}${b.time}`);
+    const nightTime = String(BigInt(Date.parse('2026-11-02T10:30:00Z')) * 1_000_000n);
+
+    expect(sessions.sort(byPerson).map(({ time: _time, ...fields }) => fields)).toEqual([
+      { person: 'alice', provider: 'GARMIN', summary_id: 'cc259ead-061f-9840-88ea-768596deaf1c', night_date: '2026-11-02', is_nap: false, basis: 'samples', samples: 95, start_time: '2026-11-01T23:12:00.000000+01:00', end_time: '2026-11-02T07:02:00.000000+01:00' },
+      { person: 'bob', provider: 'OURA', summary_id: '6cdc1836-5c65-22ed-88ac-c0d2bec801bf', night_date: '2026-11-02', is_nap: false, basis: 'samples', samples: 98, start_time: '2026-11-01T22:40:00.000000-05:00', end_time: '2026-11-02T06:45:00.000000-05:00' },
+      { person: 'bob', provider: 'OURA', summary_id: '0c9deccc-a383-40a7-9188-e022fd1a1d1b', night_date: '2026-11-02', is_nap: true, basis: 'samples', samples: 8, start_time: '2026-11-02T14:05:00.000000-05:00', end_time: '2026-11-02T14:40:00.000000-05:00' },
+      { person: 'c3d9a8e2-7b41-4f0e-8a53-6e2b1f4d7c90', provider: 'WHOOP', summary_id: '92beb4bb-7ab9-e065-2111-baecc6666073', night_date: '2026-11-02', is_nap: false, basis: 'summary', samples: 0, start_time: '2026-11-01T23:55:00.000000+00:00', end_time: '2026-11-02T06:55:00.000000+00:00' },
+    ]);
+    const sortedNights = nights.sort(byPerson);
+    expect(sortedNights.map((row) => [row.time, row.person, row.provider, row.samples, row.basis, row.status, row.baseline_ms])).toEqual([
+      [nightTime, 'alice', 'GARMIN', 95, 'samples', 'insufficient', null],
+      [nightTime, 'bob', 'OURA', 98, 'samples', 'insufficient', null],
+      [nightTime, 'c3d9a8e2-7b41-4f0e-8a53-6e2b1f4d7c90', 'WHOOP', 0, 'summary', 'insufficient', null],
+      [nightTime, 'carol', 'FITBIT', 0, 'daily', 'insufficient', null],
+    ]);
+    expect(sortedNights[0]!.rmssd as number).toBeCloseTo(garminValues.reduce((a, b) => a + b, 0) / garminValues.length, 9);
+    expect(sortedNights.slice(2).map((row) => row.rmssd)).toEqual([83.4, 38.6]);
+  });
+
   it('tags each series with person, provider, user_id and source', async () => {
     const series = await influx.querySeries('SELECT count(rmssd) FROM hrv GROUP BY *');
     const tags = series.map((entry) => entry.tags).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
@@ -135,6 +160,11 @@ describe.each([
   it('logs one line per delivery without HRV values or secrets', () => {
     const garmin = receiver.logs.find((line) => line.msg === 'delivery processed' && line.provider === 'GARMIN' && line.type === 'sleep');
     expect(garmin).toMatchObject({ level: 30, type: 'sleep', person: 'alice', provider: 'GARMIN', stored: { rmssd: 95, sdnn: 95, events: 0 }, skipped: {} });
+    expect(garmin?.model).toEqual({
+      sessions: { written: 1, unchanged: 0, olderCopies: 0 },
+      dailies: { written: 0, unchanged: 0, olderCopies: 0 },
+      nights: { written: 1, deleted: 0, unchanged: 0 },
+    });
     expect(receiver.output()).not.toContain(SECRET);
     expect(receiver.output()).not.toContain('hrv_rmssd');
     // The log's own timestamps can contain any digits, so only the other fields are searched.

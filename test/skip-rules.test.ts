@@ -59,7 +59,8 @@ describe('sample skip rules', () => {
 
   it('accepts null and missing sample lists silently', () => {
     const event: HrvEvent = { type: 'daily', user, data: [{ heart_rate_data: null }, {}, { heart_rate_data: { detailed: { hrv_samples_rmssd: null } } }] };
-    expect(extractHrvSamples(event, 'UTC')).toEqual({ source: 'daily', samples: [], skipped: {} });
+    const empty = { sumMs: 0, count: 0 };
+    expect(extractHrvSamples(event, 'UTC')).toEqual({ source: 'daily', samples: [], skipped: {}, itemRmssd: [empty, empty, empty] });
   });
 
   it('reads body items under heart_data', () => {

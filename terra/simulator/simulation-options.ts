@@ -1,4 +1,4 @@
-import { formatDayNumber, MS_PER_DAY, parseDayNumber } from './day-numbers.js';
+import { formatDayNumber, MS_PER_DAY, parseDayNumber } from '../day-numbers.js';
 
 export const DEFAULT_PEOPLE = 3;
 export const DEFAULT_NIGHTS = 30;

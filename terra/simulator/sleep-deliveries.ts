@@ -1,4 +1,4 @@
-import { formatDayNumber, MS_PER_MINUTE, parseDayNumber } from './day-numbers.js';
+import { formatDayNumber, MS_PER_MINUTE, parseDayNumber } from '../day-numbers.js';
 import { buildPersonProfile, type PersonProfile } from './people.js';
 import {
   checkSimulatedSleepOptions,

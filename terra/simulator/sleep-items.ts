@@ -1,4 +1,4 @@
-import { MS_PER_MINUTE } from './day-numbers.js';
+import { MS_PER_MINUTE } from '../day-numbers.js';
 import type { PersonProfile } from './people.js';
 import { meanToTenth, type Random, roundToTenth, standardNormal, uniform } from './random.js';
 import {

@@ -1,4 +1,4 @@
-import { MS_PER_MINUTE } from './day-numbers.js';
+import { MS_PER_MINUTE } from '../day-numbers.js';
 
 export interface HeartRateSample {
   timestamp: string;

@@ -1,4 +1,4 @@
-import { formatDayNumber, MS_PER_DAY, MS_PER_MINUTE } from './day-numbers.js';
+import { formatDayNumber, MS_PER_DAY, MS_PER_MINUTE } from '../day-numbers.js';
 import { offsetOnDay, type PersonProfile } from './people.js';
 import { hashToSeed, hashToUuid, mulberry32, type Random, standardNormal, uniform } from './random.js';
 

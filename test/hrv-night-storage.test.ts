@@ -1,0 +1,268 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { signTerraBody } from '../terra/signature.js';
+import { generateSleepDeliveries } from '../terra/simulator/sleep-deliveries.js';
+import type { SleepItem, SleepWebhookBody } from '../terra/simulator/sleep-payload.js';
+import { mulberry32 } from '../terra/simulator/random.js';
+import { runBuiltCli } from './support/built-cli.js';
+import { startInfluxDb, type InfluxDbServer, type InfluxRow } from './support/influxdb.js';
+import { startReceiverProcess, waitFor, type ReceiverProcess } from './support/receiver-process.js';
+import { referenceNights, type ReferenceNight } from './support/reference-nights.js';
+import { readTerraSampleJson } from './support/terra-samples.js';
+
+// Real parts: influxd 1.6 as a child process, the built receiver as a child process on loopback,
+// and the built `hrv-stack recompute`. The deliveries come from the project's own simulator and
+// are signed here as Terra signs them; the expected nights come from test/support/reference-nights.ts,
+// which shares no code with the receiver.
+
+const SECRET = 'whsec-nights-7a1f';
+const SIMULATION = { people: 2, nights: 120, seed: 11, endDate: '2026-11-02' };
+/** Terra emission times: all deliveries were emitted after the last night, one millisecond apart. */
+const EMITTED_FROM_MS = Date.UTC(2026, 10, 3, 8);
+
+interface Delivery {
+  body: string;
+  orderingMs: number;
+}
+
+interface DailyItem {
+  metadata: { start_time: string; end_time: string };
+  heart_rate_data: { summary: { avg_hrv_rmssd: number } };
+}
+
+interface Scenario {
+  inOrder: Delivery[];
+  people: string[];
+  /** The copy of every record that Terra emitted last, per person. */
+  finalSleepItems: Map<string, SleepItem[]>;
+  finalDailyItems: Map<string, DailyItem[]>;
+}
+
+function dailyBody(user: SleepWebhookBody['user'], date: string, avgRmssdMs: number): { body: unknown; item: DailyItem } {
+  const template = readTerraSampleJson<{ data: Array<Record<string, unknown>> }>('daily-fitbit.json');
+  const item = {
+    ...template.data[0],
+    metadata: { start_time: `${date}T00:00:00.000000+01:00`, end_time: `${date}T23:59:59.000000+01:00`, upload_type: 1, timestamp_localization: 0 },
+    heart_rate_data: { summary: { avg_hrv_rmssd: avgRmssdMs }, detailed: { hrv_samples_rmssd: [], hrv_samples_sdnn: [] } },
+  } as unknown as DailyItem;
+  return { body: { ...template, user, data: [item] }, item };
+}
+
+/** Returns a copy of a session with only the first half of its RMSSD samples: an early upload. */
+function earlyCopy(body: SleepWebhookBody): SleepWebhookBody {
+  const item = structuredClone(body.data[0]!);
+  const samples = item.heart_rate_data.detailed.hrv_samples_rmssd;
+  item.heart_rate_data.detailed.hrv_samples_rmssd = samples.slice(0, Math.ceil(samples.length / 2));
+  return { ...body, data: [item] };
+}
+
+/** Returns a copy whose end time is one day late, as a provider might send before correcting it. */
+function wrongDateCopy(body: SleepWebhookBody): SleepWebhookBody {
+  const item = structuredClone(body.data[0]!);
+  const end = item.metadata.end_time;
+  const nextDay = new Date(Date.parse(`${end.slice(0, 10)}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  item.metadata.end_time = `${nextDay}${end.slice(10)}`;
+  return { ...body, data: [item] };
+}
+
+/**
+ * Builds the deliveries in the order Terra emitted them: every simulated session, with an early
+ * half-filled copy before every tenth night, a wrong end date before the last night of the first
+ * person, and two daily averages for the first person (one on a night that has a session).
+ */
+function buildScenario(): Scenario {
+  const simulated = generateSleepDeliveries(SIMULATION);
+  const people = [...new Set(simulated.map((delivery) => delivery.person))];
+  const inOrder: Delivery[] = [];
+  const finalSleepItems = new Map(people.map((person) => [person, [] as SleepItem[]]));
+  const finalDailyItems = new Map(people.map((person) => [person, [] as DailyItem[]]));
+  const emit = (body: unknown) => inOrder.push({ body: JSON.stringify(body), orderingMs: EMITTED_FROM_MS + inOrder.length });
+  const lastNight = simulated.filter((delivery) => delivery.person === people[0] && !delivery.isNap).at(-1)!;
+
+  simulated.forEach((delivery, index) => {
+    if (delivery === lastNight) emit(wrongDateCopy(delivery.body));
+    else if (index % 10 === 0 && !delivery.summaryOnly) emit(earlyCopy(delivery.body));
+    emit(delivery.body);
+    finalSleepItems.get(delivery.person)!.push(delivery.body.data[0]!);
+  });
+
+  const user = simulated.find((delivery) => delivery.person === people[0])!.body.user;
+  for (const [date, average] of [['2026-11-04', 44.4], [simulated[0]!.nightDate, 99.9]] as const) {
+    const daily = dailyBody(user, date, average);
+    emit(daily.body);
+    finalDailyItems.get(people[0]!)!.push(daily.item);
+  }
+  return { inOrder, people, finalSleepItems, finalDailyItems };
+}
+
+/** Shuffles the deliveries with a fixed seed and sends a fifth of them twice. */
+function shuffledWithDuplicates(deliveries: readonly Delivery[]): Delivery[] {
+  const random = mulberry32(20261204);
+  const copies = [...deliveries, ...deliveries.filter(() => random() < 0.2)];
+  for (let index = copies.length - 1; index > 0; index -= 1) {
+    const other = Math.floor(random() * (index + 1));
+    [copies[index], copies[other]] = [copies[other]!, copies[index]!];
+  }
+  return copies;
+}
+
+async function deliver(receiver: ReceiverProcess, delivery: Delivery): Promise<void> {
+  const headers = {
+    'content-type': 'application/json',
+    'terra-signature': signTerraBody(delivery.body, SECRET, Math.floor(Date.now() / 1000)),
+    'x-terra-ordering-timestamp': String(delivery.orderingMs),
+  };
+  const response = await fetch(receiver.webhookUrl, { method: 'POST', body: delivery.body, headers });
+  await response.arrayBuffer();
+  if (response.status !== 200) throw new Error(`delivery answered ${response.status}`);
+}
+
+function processedCount(receiver: ReceiverProcess): number {
+  return receiver.logs.filter((line) => line.msg === 'delivery processed').length;
+}
+
+async function deliverAll(receiver: ReceiverProcess, deliveries: readonly Delivery[]): Promise<void> {
+  const before = processedCount(receiver);
+  for (const delivery of deliveries) await deliver(receiver, delivery);
+  await waitFor('every delivery to be processed', () => (processedCount(receiver) >= before + deliveries.length ? true : undefined), 120_000);
+}
+
+/** Every hrv_night row of one person, with its date, sorted by date. */
+async function nightRows(influx: InfluxDbServer, person: string): Promise<InfluxRow[]> {
+  const rows = await influx.query(`SELECT * FROM hrv_night WHERE person = '${person}'`);
+  return rows.map((row) => ({ ...row, date: new Date(Number(BigInt(row.time as string) / 1_000_000n)).toISOString().slice(0, 10) }));
+}
+
+function expectMatchesReference(rows: InfluxRow[], expected: ReferenceNight[]): void {
+  expect(rows.map((row) => row.date)).toEqual(expected.map((night) => night.date));
+  rows.forEach((row, index) => {
+    const night = expected[index]!;
+    const where = `night ${night.date}`;
+    expect(row.basis, where).toBe(night.basis);
+    expect(row.samples, where).toBe(night.samples);
+    expect(row.status, where).toBe(night.status);
+    expect(row.ln_rmssd as number, where).toBeCloseTo(night.ln_rmssd, 9);
+    expect(Math.log(row.rmssd as number), where).toBeCloseTo(Math.log(night.rmssd), 9);
+    for (const field of ['baseline_ms', 'normal_low_ms', 'normal_high_ms'] as const) {
+      if (night[field] === undefined) expect(row[field], `${where} ${field}`).toBeNull();
+      else expect(Math.log(row[field] as number), `${where} ${field}`).toBeCloseTo(Math.log(night[field]), 9);
+    }
+    if (night.cv_7d === undefined) expect(row.cv_7d, where).toBeNull();
+    else expect(row.cv_7d as number, `${where} cv_7d`).toBeCloseTo(night.cv_7d, 7);
+  });
+}
+
+describe('hrv_night on a real InfluxDB', () => {
+  const scenario = buildScenario();
+  let inOrderDb: InfluxDbServer;
+  let shuffledDb: InfluxDbServer;
+  let inOrderReceiver: ReceiverProcess;
+  let shuffledReceiver: ReceiverProcess;
+
+  const receiverEnv = (influx: InfluxDbServer) => ({
+    TERRA_SIGNING_SECRET: SECRET,
+    INFLUX_API_VERSION: '1',
+    INFLUX_URL: influx.url,
+    INFLUX_DATABASE: influx.database,
+    LOG_LEVEL: 'info',
+  });
+
+  beforeAll(async () => {
+    inOrderDb = await startInfluxDb();
+    shuffledDb = await startInfluxDb();
+    inOrderReceiver = await startReceiverProcess({ env: receiverEnv(inOrderDb) });
+    shuffledReceiver = await startReceiverProcess({ env: receiverEnv(shuffledDb) });
+    await deliverAll(inOrderReceiver, scenario.inOrder);
+    await deliverAll(shuffledReceiver, shuffledWithDuplicates(scenario.inOrder));
+  }, 300_000);
+
+  afterAll(async () => {
+    await inOrderReceiver?.dispose();
+    await shuffledReceiver?.dispose();
+    await inOrderDb?.dispose();
+    await shuffledDb?.dispose();
+  });
+
+  it('matches the definitions for every night', async () => {
+    for (const person of scenario.people) {
+      const expected = referenceNights(scenario.finalSleepItems.get(person)!, scenario.finalDailyItems.get(person)!, 0.5);
+      expectMatchesReference(await nightRows(inOrderDb, person), expected);
+    }
+  });
+
+  it('covers every basis and status', async () => {
+    const rows = [...(await nightRows(inOrderDb, scenario.people[0]!)), ...(await nightRows(inOrderDb, scenario.people[1]!))];
+
+    expect(new Set(rows.map((row) => row.basis))).toEqual(new Set(['samples', 'summary', 'daily']));
+    expect(new Set(rows.map((row) => row.status))).toEqual(new Set(['insufficient', 'within', 'below', 'above']));
+  });
+
+  it('gives identical rows in any delivery order', async () => {
+    for (const person of scenario.people) {
+      expect(await nightRows(shuffledDb, person)).toEqual(await nightRows(inOrderDb, person));
+    }
+  });
+
+  it('keeps the latest copy of every session', async () => {
+    const query = 'SELECT * FROM hrv_session GROUP BY person';
+    expect(await shuffledDb.query(query)).toEqual(await inOrderDb.query(query));
+    const sessions = scenario.people.reduce((count, person) => count + scenario.finalSleepItems.get(person)!.length, 0);
+    expect(await inOrderDb.query('SELECT * FROM hrv_session')).toHaveLength(sessions);
+  });
+
+  it('removes the night of a corrected end date', async () => {
+    const rows = await nightRows(inOrderDb, scenario.people[0]!);
+
+    expect(rows.map((row) => row.date)).not.toContain('2026-11-03');
+    expect(rows.find((row) => row.date === '2026-11-04')?.basis).toBe('daily');
+  });
+
+  it('changes only the next 60 nights of one person', async () => {
+    const [first, second] = scenario.people as [string, string];
+    const otherBefore = await nightRows(inOrderDb, first);
+    const before = await nightRows(inOrderDb, second);
+    const items = scenario.finalSleepItems.get(second)!;
+    const changedIndex = items.findIndex((item) => item.metadata.end_time.startsWith('2026-08-01') && !item.metadata.is_nap);
+    const changed = structuredClone(items[changedIndex]!);
+    for (const sample of changed.heart_rate_data.detailed.hrv_samples_rmssd) sample.hrv_rmssd = Math.round(sample.hrv_rmssd * 5) / 10;
+    const body = { type: 'sleep', version: '2022-03-16', user: generateSleepDeliveries(SIMULATION).find((d) => d.person === second)!.body.user, data: [changed] };
+
+    await deliverAll(inOrderReceiver, [{ body: JSON.stringify(body), orderingMs: EMITTED_FROM_MS + 1_000_000 }]);
+
+    const after = await nightRows(inOrderDb, second);
+    const finalItems = items.map((item, index) => (index === changedIndex ? changed : item));
+    expectMatchesReference(after, referenceNights(finalItems, [], 0.5));
+    expect(await nightRows(inOrderDb, first)).toEqual(otherBefore);
+    const outside = (rows: InfluxRow[]) => rows.filter((row) => (row.date as string) < '2026-08-01' || (row.date as string) > '2026-09-30');
+    expect(outside(after)).toEqual(outside(before));
+    expect(after.find((row) => row.date === '2026-08-01')).not.toEqual(before.find((row) => row.date === '2026-08-01'));
+    scenario.finalSleepItems.set(second, finalItems);
+  });
+
+  it('recomputes with another k, one person first', async () => {
+    const [first, second] = scenario.people as [string, string];
+    const env = { ...receiverEnv(inOrderDb), HRV_NORMAL_RANGE_SD: '1.0' };
+    const secondBefore = await nightRows(inOrderDb, second);
+
+    const one = await runBuiltCli(['recompute', '--person', first], { cwd: process.cwd(), env });
+
+    expect(one.stderr).toBe('');
+    expect(one.exitCode).toBe(0);
+    expect(one.stdout).toMatch(new RegExp(`^${first} \\(\\w+\\): \\d+ nights written, 0 deleted, \\d+ unchanged$`, 'm'));
+    expectMatchesReference(await nightRows(inOrderDb, first), referenceNights(scenario.finalSleepItems.get(first)!, scenario.finalDailyItems.get(first)!, 1.0));
+    expect(await nightRows(inOrderDb, second)).toEqual(secondBefore);
+
+    const all = await runBuiltCli(['recompute'], { cwd: process.cwd(), env });
+
+    expect(all.exitCode).toBe(0);
+    expect(all.stdout).toContain('Recomputed 2 person and provider pairs with k = 1');
+    expectMatchesReference(await nightRows(inOrderDb, second), referenceNights(scenario.finalSleepItems.get(second)!, [], 1.0));
+  });
+
+  it('names an unknown person', async () => {
+    const run = await runBuiltCli(['recompute', '--person', 'nobody'], { cwd: process.cwd(), env: receiverEnv(inOrderDb) });
+
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain('no sessions or daily averages are stored for person "nobody"; stored: ');
+  });
+});
