@@ -1,8 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createLineWriter } from '../influx/create-line-writer.js';
-import { InfluxQlClient } from '../influx/influxql-client.js';
-import { ModelStore } from '../influx/model-store.js';
+import { createModelStore } from '../influx/model-store.js';
 import { NightUpdater } from '../hrv-model/night-updater.js';
 import { createApp } from './app.js';
 import type { ReceiverConfig } from './config.js';
@@ -50,7 +49,7 @@ export async function startReceiver(config: ReceiverConfig, logger: Logger): Pro
   const spool = new Spool(config.spoolDir);
   await spool.open();
   const writer = createLineWriter(config.influx);
-  const nightUpdater = new NightUpdater(new ModelStore(new InfluxQlClient(config.influx), writer), config.normalRangeSd);
+  const nightUpdater = new NightUpdater(createModelStore(config.influx, writer), config.normalRangeSd);
   const worker = new SpoolWorker({ ...config, spool, writer, nightUpdater, logger });
 
   const app = createApp({ ...config, spool, writer, logger, onSpooled: () => worker.notify(), writeFailure: () => worker.writeFailure() });

@@ -266,3 +266,50 @@ describe('hrv_night on a real InfluxDB', () => {
     expect(run.stderr).toContain('no sessions or daily averages are stored for person "nobody"; stored: ');
   });
 });
+
+describe.each([
+  { apiVersion: '1' as const, label: 'InfluxQL DELETE' },
+  { apiVersion: '2' as const, label: '/api/v2/delete through the test gateway' },
+])('moved night removed with $label', ({ apiVersion }) => {
+  // The person id holds quotes and a backslash, which both delete paths must quote correctly.
+  const person = `o'brien "q" \\ x`;
+  let influx: InfluxDbServer;
+  let receiver: ReceiverProcess;
+
+  beforeAll(async () => {
+    influx = await startInfluxDb();
+    const env: Record<string, string> =
+      apiVersion === '1'
+        ? { INFLUX_API_VERSION: '1', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database }
+        : { INFLUX_API_VERSION: '2', INFLUX_URL: influx.v2Url, INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org, INFLUX_BUCKET: influx.database };
+    receiver = await startReceiverProcess({ env: { ...env, TERRA_SIGNING_SECRET: SECRET } });
+  });
+
+  afterAll(async () => {
+    await receiver?.dispose();
+    await influx?.dispose();
+  });
+
+  it('keeps only the corrected night', async () => {
+    const delivery = generateSleepDeliveries({ people: 1, nights: 1, seed: 3, endDate: '2026-11-02' })[0]!;
+    const body = { ...delivery.body, user: { ...delivery.body.user, reference_id: person } };
+    const wrong = wrongDateCopy(body);
+
+    await deliverAll(receiver, [
+      { body: JSON.stringify(wrong), orderingMs: EMITTED_FROM_MS },
+      { body: JSON.stringify(body), orderingMs: EMITTED_FROM_MS + 1 },
+    ]);
+
+    const escaped = person.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+    const nights = await influx.query(`SELECT rmssd, basis FROM hrv_night WHERE person = '${escaped}'`);
+    const sessions = await influx.query(`SELECT night_date FROM hrv_session WHERE person = '${escaped}'`);
+    expect(nights.map((row) => new Date(Number(BigInt(row.time as string) / 1_000_000n)).toISOString().slice(0, 10))).toEqual(['2026-11-02']);
+    expect(sessions.map((row) => row.night_date)).toEqual(['2026-11-02']);
+    const model = receiver.logs.filter((line) => line.msg === 'delivery processed').at(-1)?.model;
+    expect(model).toEqual({
+      sessions: { written: 1, unchanged: 0, olderCopies: 0 },
+      dailies: { written: 0, unchanged: 0, olderCopies: 0 },
+      nights: { written: 1, deleted: 1, unchanged: 0 },
+    });
+  });
+});
