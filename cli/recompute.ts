@@ -48,8 +48,8 @@ async function selectPairs(store: ModelStore, options: RecomputeOptions): Promis
   if (selected.length > 0 || all.length === 0) return selected;
 
   const known = all.map((tags) => `${tags.person} (${tags.provider})`).join(', ');
-  const wanted = [options.person && `person "${options.person}"`, options.provider && `provider "${options.provider}"`].filter(Boolean).join(' and ');
-  throw new InvalidOptionsError([`no sessions or daily averages are stored for ${wanted}; stored: ${known}`]);
+  const selection = [options.person && `person "${options.person}"`, options.provider && `provider "${options.provider}"`].filter(Boolean).join(' and ');
+  throw new InvalidOptionsError([`no sessions or daily averages are stored for ${selection}; stored: ${known}`]);
 }
 
 /**

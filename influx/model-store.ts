@@ -142,7 +142,8 @@ function tagCondition(tags: ModelTags): string {
 }
 
 function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
 }
 
 /** Builds the store for the receiver's InfluxDB settings, writing through `writer`. */

@@ -41,7 +41,7 @@ function rfc3339Nanoseconds(epochNs: bigint): string {
 }
 
 /**
- * Deletes through `/api/v2/delete`, which InfluxDB 2.x (and 1.8) serve for a token with write
+ * Deletes through `/api/v2/delete`, which InfluxDB 2.x (and Enterprise 1.8 or later) serve for a token with write
  * permission on the bucket. It is used instead of InfluxQL DELETE on API version 2 because DELETE
  * through 2.x's `/query` has been reported to fail on buckets mapped to a database automatically.
  */

@@ -5,6 +5,9 @@ import { generateSleepDeliveries } from '../terra/simulator/sleep-deliveries.js'
 import type { SleepItem, SleepWebhookBody } from '../terra/simulator/sleep-payload.js';
 import { mulberry32 } from '../terra/simulator/random.js';
 import { runBuiltCli } from './support/built-cli.js';
+import { findFreePort } from './support/free-port.js';
+import { runRecompute } from '../cli/recompute.js';
+import { loadReceiverConfig } from '../receiver/config.js';
 import { startInfluxDb, type InfluxDbServer, type InfluxRow } from './support/influxdb.js';
 import { startReceiverProcess, waitFor, type ReceiverProcess } from './support/receiver-process.js';
 import { referenceNights, type ReferenceNight } from './support/reference-nights.js';
@@ -257,6 +260,38 @@ describe('hrv_night on a real InfluxDB', () => {
     expect(all.exitCode).toBe(0);
     expect(all.stdout).toContain('Recomputed 2 person and provider pairs with k = 1');
     expectMatchesReference(await nightRows(inOrderDb, second), referenceNights(scenario.finalSleepItems.get(second)!, [], 1.0));
+  });
+
+  it('draws a progress bar on a terminal', async () => {
+    const drawn: string[] = [];
+    const printed: string[] = [];
+    const progress = { isTTY: true, columns: 60, write: (text: string) => drawn.push(text) };
+    const output = { info: (message: string) => printed.push(message), error: (message: string) => printed.push(message) };
+
+    const summary = await runRecompute({}, loadReceiverConfig(receiverEnv(inOrderDb)), output, progress);
+
+    expect(summary.pairs).toBe(2);
+    expect(drawn[0]!.startsWith(`\r[${'-'.repeat(30)}] 0/2 ${scenario.people[0]} `)).toBe(true);
+    expect(drawn[0]!.length).toBe(60);
+    expect(drawn).toContain('\r\u001b[K');
+    expect(drawn.some((text) => text.startsWith(`\r[${'#'.repeat(15)}${'-'.repeat(15)}] 1/2 ${scenario.people[1]} `))).toBe(true);
+    expect(printed.at(-1)).toMatch(/^Recomputed 2 person and provider pairs with k = 0.5: \d+ nights written, 0 deleted, \d+ unchanged\.$/);
+  });
+
+  it('explains an unreachable InfluxDB', async () => {
+    const closedPort = await findFreePort();
+    const run = await runBuiltCli(['recompute'], { cwd: process.cwd(), env: { ...receiverEnv(inOrderDb), INFLUX_URL: `http://127.0.0.1:${closedPort}` } });
+
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain('recompute stopped: InfluxDB did not respond to a query: connect ECONNREFUSED');
+    expect(run.stderr).toContain('Check INFLUX_URL and the credentials, then run it again');
+  });
+
+  it('rejects an invalid HRV_NORMAL_RANGE_SD', async () => {
+    const run = await runBuiltCli(['recompute'], { cwd: process.cwd(), env: { ...receiverEnv(inOrderDb), HRV_NORMAL_RANGE_SD: 'wide' } });
+
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain('HRV_NORMAL_RANGE_SD: expected a decimal number from 0.1 to 3, such as 0.5 (got "wide")');
   });
 
   it('names an unknown person', async () => {
