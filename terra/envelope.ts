@@ -119,7 +119,9 @@ const MAX_LOGGED_TYPE_CHARS = 64;
  * log line. Unknown types are acknowledged rather than rejected, because Terra may add types.
  */
 function shortenedType(type: string): string {
-  const characters = [...type];
+  // A code point takes one or two UTF-16 units, so the first 2 x MAX + 2 units decide, and a type of
+  // megabytes is never split into an array whole.
+  const characters = [...type.slice(0, 2 * MAX_LOGGED_TYPE_CHARS + 2)];
   return characters.length <= MAX_LOGGED_TYPE_CHARS ? type : `${characters.slice(0, MAX_LOGGED_TYPE_CHARS).join('')}\u2026`;
 }
 

@@ -123,5 +123,7 @@ describe('classifyTerraEvent problems', () => {
     expect(classifyTerraEvent({ type: 't'.repeat(64) })).toEqual({ kind: 'other', type: 't'.repeat(64) });
     expect(classifyTerraEvent({ type: 't'.repeat(65) })).toEqual({ kind: 'other', type: `${'t'.repeat(64)}\u2026` });
     expect(classifyTerraEvent({ type: '😀'.repeat(65) })).toEqual({ kind: 'other', type: `${'😀'.repeat(64)}\u2026` });
+    expect(classifyTerraEvent({ type: '😀'.repeat(64) })).toEqual({ kind: 'other', type: '😀'.repeat(64) });
+    expect(classifyTerraEvent({ type: 'x'.repeat(10_000_000) })).toEqual({ kind: 'other', type: `${'x'.repeat(64)}\u2026` });
   });
 });
