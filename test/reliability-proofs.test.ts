@@ -35,7 +35,7 @@ describe('reliability proofs, scaled down', () => {
   });
 
   it('receiver SIGKILL loses no sample', { timeout: 120_000 }, async () => {
-    const result = await runReceiverKillProof({ ...SCALED_LOAD, killAtSeconds: [2], downSeconds: 1 });
+    const result = await runReceiverKillProof({ ...SCALED_LOAD, kills: [{ afterSeconds: 1.5, moment: 'delivery pending' }], downSeconds: 1 });
     console.info(`[reliability] receiver SIGKILL: ${JSON.stringify(result)}`);
 
     expect(result.kills).toHaveLength(1);

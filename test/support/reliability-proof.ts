@@ -158,6 +158,8 @@ export interface PacedLoad {
   readonly startedAtMs: number;
   /** Requests sent that have no response yet. */
   inFlight(): number;
+  /** Date.now() when `done` resolved, undefined until then. */
+  finishedAtMs(): number | undefined;
   /** Resolves when every delivery is acknowledged or has used up its retries. */
   readonly done: Promise<DeliveryRecord[]>;
 }
@@ -193,6 +195,7 @@ export function isAcknowledgement(outcome: string): boolean {
 export function startPacedLoad(deliveries: readonly ProofDelivery[], options: PacedLoadOptions): PacedLoad {
   const startedAtMs = Date.now();
   let inFlight = 0;
+  let finishedAtMs: number | undefined;
 
   const deliver = async (delivery: ProofDelivery): Promise<DeliveryRecord> => {
     const record: DeliveryRecord = { index: delivery.index, attempts: [], acknowledged: false };
@@ -214,10 +217,12 @@ export function startPacedLoad(deliveries: readonly ProofDelivery[], options: Pa
       await delay(Math.max(0, dueMs - Date.now()));
       tasks.push(deliver(delivery));
     }
-    return Promise.all(tasks);
+    const records = await Promise.all(tasks);
+    finishedAtMs = Date.now();
+    return records;
   };
 
-  return { startedAtMs, inFlight: () => inFlight, done: sendAll() };
+  return { startedAtMs, inFlight: () => inFlight, finishedAtMs: () => finishedAtMs, done: sendAll() };
 }
 
 export interface LoadSummary {
@@ -393,7 +398,7 @@ export async function startProofStack(receiverEnv: Record<string, string> = {}):
   };
 }
 
-async function countSpoolFiles(spoolDir: string, folder: 'pending' | 'failed'): Promise<number> {
+export async function countSpoolFiles(spoolDir: string, folder: 'pending' | 'failed'): Promise<number> {
   return (await readdir(join(spoolDir, folder))).filter((name) => name.endsWith('.delivery')).length;
 }
 
@@ -405,6 +410,12 @@ export async function waitForEmptySpool(receiver: ReceiverProcess, timeoutMs: nu
 
 export function processedDeliveries(receiver: ReceiverProcess): number {
   return receiver.logs.filter((line) => line.msg === 'delivery processed').length;
+}
+
+/** Returns the pino `time` (Unix milliseconds) of the first `delivery processed` line at or after `sinceMs`. */
+export function firstProcessedAtMs(receiver: ReceiverProcess, sinceMs: number): number | undefined {
+  const line = receiver.logs.find((one) => one.msg === 'delivery processed' && typeof one.time === 'number' && one.time >= sinceMs);
+  return line?.time as number | undefined;
 }
 
 /** Resolves at `startedAtMs + seconds`, at once if that has passed. */
