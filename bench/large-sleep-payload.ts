@@ -6,7 +6,8 @@ interface SleepSample {
 
 /**
  * Builds Terra's Garmin sleep sample with its series stretched to `samplesPerMeasure` RMSSD and as
- * many SDNN samples, one a minute from 2026-01-01T00:00Z, with values from 40 to 54.9 ms.
+ * many SDNN samples, one a minute from 2026-01-01T00:00Z, RMSSD from 40 to 44.9 ms and SDNN from
+ * 50 to 54.9 ms.
  */
 export function buildLargeSleepPayload(samplesPerMeasure: number): Buffer {
   const payload = readTerraSampleJson<SleepSample>('sleep-garmin.json');
@@ -23,7 +24,7 @@ export function buildLargeSleepPayload(samplesPerMeasure: number): Buffer {
   return Buffer.from(JSON.stringify(payload));
 }
 
-/** Returns the smallest samples-per-measure count whose payload is at least `bytes` long. */
+/** Returns a samples-per-measure count whose payload is at least `bytes` long, and at most 1,000 more than needed. */
 export function samplesPerMeasureForSize(bytes: number): number {
   const empty = buildLargeSleepPayload(0).length;
   const probeCount = 10_000;
