@@ -7,9 +7,10 @@
  * Expected samples are computed from the numbers the payloads are built from, not by parsing the
  * payloads, so the check does not reuse the receiver's timestamp or sample code.
  */
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { signTerraBody } from '../../terra/signature.js';
 import { startInfluxDb, type InfluxDbServer } from './influxdb.js';
 import { startReceiverProcess, waitFor, type ReceiverProcess } from './receiver-process.js';
@@ -373,7 +374,19 @@ export const PROOF_SECRET = 'whsec-reliability-proof';
 export interface ProofStack {
   influx: InfluxDbServer;
   receiver: ReceiverProcess;
+  /** Stops both, saves the receiver's output under test-output/reliability/ and prints where. */
   dispose(): Promise<void>;
+}
+
+const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const RECEIVER_LOG_DIRECTORY = join(REPOSITORY_ROOT, 'test-output', 'reliability');
+
+/** Writes the receiver's stdout and stderr (JSON log lines, no HRV values) under test-output/reliability/. */
+async function saveReceiverOutput(receiver: ReceiverProcess): Promise<void> {
+  await mkdir(RECEIVER_LOG_DIRECTORY, { recursive: true });
+  const path = join(RECEIVER_LOG_DIRECTORY, `${new Date().toISOString().replace(/[:.]/g, '-')}-receiver.log`);
+  await writeFile(path, receiver.output());
+  console.info(`[reliability] receiver output saved to ${relative(REPOSITORY_ROOT, path)}`);
 }
 
 /**
@@ -394,6 +407,7 @@ export async function startProofStack(receiverEnv: Record<string, string> = {}):
     async dispose() {
       await receiver.dispose();
       await influx.dispose();
+      await saveReceiverOutput(receiver);
     },
   };
 }
@@ -412,10 +426,11 @@ export function processedDeliveries(receiver: ReceiverProcess): number {
   return receiver.logs.filter((line) => line.msg === 'delivery processed').length;
 }
 
-/** Returns the pino `time` (Unix milliseconds) of the first `delivery processed` line at or after `sinceMs`. */
+/** Returns the time (Unix milliseconds) of the first `delivery processed` line logged at or after `sinceMs`. */
 export function firstProcessedAtMs(receiver: ReceiverProcess, sinceMs: number): number | undefined {
-  const line = receiver.logs.find((one) => one.msg === 'delivery processed' && typeof one.time === 'number' && one.time >= sinceMs);
-  return line?.time as number | undefined;
+  // The receiver logs `time` as an ISO 8601 string with milliseconds.
+  const times = receiver.logs.filter((line) => line.msg === 'delivery processed').map((line) => Date.parse(String(line.time)));
+  return times.find((time) => time >= sinceMs);
 }
 
 /** Resolves at `startedAtMs + seconds`, at once if that has passed. */
