@@ -4,10 +4,18 @@ import { networkErrorMessage } from './line-writer.js';
 import { lineProtocolTagValue } from './points.js';
 import { configurationHint, isRetryableStatus, redactServerMessage } from './write-error.js';
 
-/** Deletes single points, chosen by measurement, tags and exact time. */
+/** Deletes points chosen by measurement and tags: at exact times, or all of them. */
 export interface PointDeleter {
   deletePoints(measurement: string, tags: Readonly<Record<string, string>>, timesNs: readonly bigint[]): Promise<void>;
+  deleteAll(measurement: string, tags: Readonly<Record<string, string>>): Promise<void>;
 }
+
+/**
+ * Time range of a delete of all points. Every point the receiver writes lies inside it: samples
+ * are rejected outside the years 2000 to 2099, and event times fall back to the arrival time.
+ */
+const EARLIEST_TIME = '1970-01-01T00:00:00Z';
+const LATEST_TIME = '2100-01-01T00:00:00Z';
 
 /** DELETE statements sent in one request. */
 const DELETES_PER_REQUEST = 200;
@@ -19,10 +27,12 @@ const DELETES_PER_REQUEST = 200;
 export class InfluxQlPointDeleter implements PointDeleter {
   constructor(private readonly influxQl: InfluxQlClient) {}
 
+  async deleteAll(measurement: string, tags: Readonly<Record<string, string>>): Promise<void> {
+    await this.influxQl.execute(`DELETE FROM ${influxQlIdentifier(measurement)} WHERE ${influxQlTagCondition(tags)}`);
+  }
+
   async deletePoints(measurement: string, tags: Readonly<Record<string, string>>, timesNs: readonly bigint[]): Promise<void> {
-    const tagCondition = Object.entries(tags)
-      .map(([key, value]) => `${influxQlIdentifier(key)} = ${influxQlString(lineProtocolTagValue(value))}`)
-      .join(' AND ');
+    const tagCondition = influxQlTagCondition(tags);
     const statements = timesNs.map((timeNs) => `DELETE FROM ${influxQlIdentifier(measurement)} WHERE ${tagCondition} AND time >= ${timeNs} AND time <= ${timeNs}`);
     for (let start = 0; start < statements.length; start += DELETES_PER_REQUEST) {
       await this.influxQl.execute(statements.slice(start, start + DELETES_PER_REQUEST).join('; '));
@@ -30,9 +40,21 @@ export class InfluxQlPointDeleter implements PointDeleter {
   }
 }
 
+function influxQlTagCondition(tags: Readonly<Record<string, string>>): string {
+  return Object.entries(tags)
+    .map(([key, value]) => `${influxQlIdentifier(key)} = ${influxQlString(lineProtocolTagValue(value))}`)
+    .join(' AND ');
+}
+
 /** Quotes a delete-predicate string: InfluxDB 2.x parses it like an InfluxQL double-quoted string. */
 function predicateString(text: string): string {
   return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+function deletePredicate(measurement: string, tags: Readonly<Record<string, string>>): string {
+  const conditions = [`_measurement=${predicateString(measurement)}`];
+  for (const [key, value] of Object.entries(tags)) conditions.push(`${predicateString(key)}=${predicateString(lineProtocolTagValue(value))}`);
+  return conditions.join(' AND ');
 }
 
 function rfc3339Nanoseconds(epochNs: bigint): string {
@@ -48,10 +70,12 @@ function rfc3339Nanoseconds(epochNs: bigint): string {
 export class V2ApiPointDeleter implements PointDeleter {
   constructor(private readonly config: Extract<InfluxConfig, { apiVersion: 2 }>) {}
 
+  async deleteAll(measurement: string, tags: Readonly<Record<string, string>>): Promise<void> {
+    await this.post({ start: EARLIEST_TIME, stop: LATEST_TIME, predicate: deletePredicate(measurement, tags) });
+  }
+
   async deletePoints(measurement: string, tags: Readonly<Record<string, string>>, timesNs: readonly bigint[]): Promise<void> {
-    const conditions = [`_measurement=${predicateString(measurement)}`];
-    for (const [key, value] of Object.entries(tags)) conditions.push(`${predicateString(key)}=${predicateString(lineProtocolTagValue(value))}`);
-    const predicate = conditions.join(' AND ');
+    const predicate = deletePredicate(measurement, tags);
     // stop is one nanosecond later so that the single point is deleted whether stop is inclusive or not.
     for (const timeNs of timesNs) await this.post({ start: rfc3339Nanoseconds(timeNs), stop: rfc3339Nanoseconds(timeNs + 1n), predicate });
   }
