@@ -41,10 +41,16 @@ export function sessionKey(summaryId: string | undefined, startNs: bigint): stri
   return summaryId ?? `start:${startNs}`;
 }
 
-/** Returns the record's fields other than the ordering timestamp, in a fixed order, as text. */
+/**
+ * Returns the record's fields other than the ordering timestamp as text, with the names sorted,
+ * so that a record read back from InfluxDB and one built from a payload compare equal.
+ */
 function contentFingerprint(record: StoredRecord): string {
-  const { orderingMs: _ordering, ...content } = record;
-  return JSON.stringify(content, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+  const entries = Object.entries(record)
+    .filter(([name, value]) => name !== 'orderingMs' && value !== undefined)
+    .map(([name, value]) => [name, typeof value === 'bigint' ? value.toString() : value] as const)
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  return JSON.stringify(entries);
 }
 
 /**
