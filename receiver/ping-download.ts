@@ -207,7 +207,7 @@ function contentEncoding(response: IncomingMessage): string {
 }
 
 /** Makes the connection use only addresses that passed the checks, whatever DNS answers now. */
-function pinnedLookup(addresses: readonly ResolvedAddress[]): LookupFunction {
+export function pinnedLookup(addresses: readonly ResolvedAddress[]): LookupFunction {
   return (_hostname, options, callback) => {
     const family = typeof options.family === 'number' ? options.family : 0;
     const usable = addresses.filter((entry) => family === 0 || entry.family === family);

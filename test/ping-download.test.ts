@@ -2,12 +2,12 @@
 // 127.0.0.1. Stand-in: that server plays Terra's storage (S3), which no test can reach. The
 // downloader runs with the setting of TERRA_PING_ALLOW_HTTP_LOOPBACK, so plain http to it is
 // allowed. The host resolver is a fake that fails every lookup, so no test sends a DNS query.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, get, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PingDownloadError } from '../receiver/ping-download-error.js';
-import { HttpPingDownloader, MAX_PING_REDIRECTS, type HttpPingDownloaderOptions } from '../receiver/ping-download.js';
+import { HttpPingDownloader, MAX_PING_REDIRECTS, pinnedLookup, type HttpPingDownloaderOptions } from '../receiver/ping-download.js';
 
 const MAX_BYTES = 4096;
 const EVENT = Buffer.from(JSON.stringify({ type: 'healthcheck', status: 'ok', padding: 'x'.repeat(200) }));
@@ -202,6 +202,22 @@ describe('HttpPingDownloader', () => {
 
     expect(error.message).toBe(`download of ${base}/payload.json failed: ${base}/payload.json was rejected: expected an https:// URL`);
     expect(requests).toEqual([]);
+  });
+
+  it('pins a host name to checked addresses', async () => {
+    requests.length = 0;
+    const port = new URL(base).port;
+    // The .invalid name can never resolve through DNS, so only the pinned lookup can connect it.
+    const status = await new Promise<number>((resolve, reject) => {
+      const options = { lookup: pinnedLookup([{ address: '127.0.0.1', family: 4 }]), agent: false };
+      get(`http://storage.invalid:${port}/payload.json?sig=pinned`, options, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      }).once('error', reject);
+    });
+
+    expect(status).toBe(200);
+    expect(requests).toEqual(['/payload.json?sig=pinned']);
   });
 
   it('times out a DNS lookup that hangs', async () => {
