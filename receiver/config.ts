@@ -84,6 +84,11 @@ const environmentSchema = z
     INFLUX_TIMEOUT_SECONDS: integer(1, 600).default(10),
     INFLUX_RETRY_MAX_DELAY_SECONDS: integer(1, 3600).default(60),
     HRV_NORMAL_RANGE_SD: decimal(0.1, 3).default(DEFAULT_NORMAL_RANGE_SD),
+    TERRA_PING_TIMEOUT_SECONDS: integer(1, 600).default(60),
+    TERRA_PING_ALLOW_HTTP_LOOPBACK: z
+      .enum(['true', 'false'], { error: 'expected true or false' })
+      .default('false')
+      .transform((text) => text === 'true'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, context) => {
@@ -118,6 +123,10 @@ export interface ReceiverConfig {
   retryMaxDelayMs: number;
   /** k of the normal range exp(m ± k·s) of lnRMSSD; see docs/hrv-model.md. */
   normalRangeSd: number;
+  /** Limit for downloading one ping-mode link, redirects and body included. */
+  pingTimeoutMs: number;
+  /** Test setting: lets ping-mode links use plain http to 127.0.0.1 and ::1 only. */
+  pingAllowHttpLoopback: boolean;
   logLevel: Environment['LOG_LEVEL'];
 }
 
@@ -219,6 +228,8 @@ export function loadReceiverConfig(env: NodeJS.ProcessEnv = process.env): Receiv
     influx: toInfluxConfig(parsed),
     retryMaxDelayMs: parsed.INFLUX_RETRY_MAX_DELAY_SECONDS * 1000,
     normalRangeSd: parsed.HRV_NORMAL_RANGE_SD,
+    pingTimeoutMs: parsed.TERRA_PING_TIMEOUT_SECONDS * 1000,
+    pingAllowHttpLoopback: parsed.TERRA_PING_ALLOW_HTTP_LOOPBACK,
     logLevel: parsed.LOG_LEVEL,
   };
 }

@@ -6,6 +6,7 @@ import { extractModelRecords } from '../terra/model-records.js';
 import { resolvePerson } from '../terra/person.js';
 import type { ModelTags } from '../influx/model-points.js';
 import type { DailyAverageRecord, SleepSessionRecord } from '../hrv-model/stored-records.js';
+import type { ExpiringLink } from './ping-download.js';
 import type { SpooledDelivery } from './spool.js';
 
 export interface PreparationOptions {
@@ -22,14 +23,9 @@ export interface DeliveryOutcome {
   skipped: SkipCounts;
   /** Set when the delivery needs the user's attention; the worker logs it at warn. */
   warning?: string;
+  /** Size of the event downloaded for a ping-mode delivery, in bytes; the event itself is never logged. */
+  downloadedBytes?: number;
 }
-
-/**
- * Ping mode sends only a short-lived download link instead of the data. The receiver does not
- * download it, so the data of such a delivery is not stored.
- */
-const PING_MODE_WARNING =
-  'Terra sent an s3_payload (ping mode), which this receiver does not download yet; turn ping mode off for this destination in Terra, or its data is not stored';
 
 /** A spooled body that can never be processed; the worker moves it to the failed area. */
 export class UnprocessableDeliveryError extends Error {
@@ -58,13 +54,18 @@ export interface PreparedDelivery {
   lines: string[];
   model?: ModelInput;
   outcome: DeliveryOutcome;
+  /**
+   * Set for an `s3_payload` (ping mode), which carries only a link to the event: the worker
+   * downloads it and prepares the downloaded event in place of this delivery.
+   */
+  pingLink?: ExpiringLink;
 }
 
 function parseSpooledBody(delivery: SpooledDelivery): unknown {
   try {
     return parseJsonBody(delivery.body);
   } catch {
-    throw new UnprocessableDeliveryError('the spooled body is not valid UTF-8 JSON');
+    throw new UnprocessableDeliveryError('the body is not valid UTF-8 JSON');
   }
 }
 
@@ -78,8 +79,14 @@ export function prepareDelivery(delivery: SpooledDelivery, options: PreparationO
   if (isEnvelopeProblem(event)) throw new UnprocessableDeliveryError(`invalid ${event.field}: ${event.message}`);
 
   if (event.kind === 'other') {
-    const outcome: DeliveryOutcome = { type: event.type, stored: { rmssd: 0, sdnn: 0, events: 0 }, skipped: {} };
-    return { lines: [], outcome: event.type === 's3_payload' ? { ...outcome, warning: PING_MODE_WARNING } : outcome };
+    return { lines: [], outcome: { type: event.type, stored: { rmssd: 0, sdnn: 0, events: 0 }, skipped: {} } };
+  }
+
+  if (event.kind === 'ping') {
+    // The link was made shortly before Terra sent it, so it expires no later than this.
+    const expiresAtMs = delivery.metadata.receivedAtMs + event.link.expiresInSeconds * 1000;
+    const outcome = { type: 's3_payload', stored: { rmssd: 0, sdnn: 0, events: 0 }, skipped: {} };
+    return { lines: [], outcome, pingLink: { url: event.link.url, expiresAtMs } };
   }
 
   if (event.kind === 'account') {

@@ -4,6 +4,8 @@ import { createLineWriter } from '../influx/create-line-writer.js';
 import { createModelStore } from '../influx/model-store.js';
 import { NightUpdater } from '../hrv-model/night-updater.js';
 import { createApp } from './app.js';
+import { HttpPingDownloader } from './ping-download.js';
+import { resolveWithDns } from './ping-url-policy.js';
 import type { ReceiverConfig } from './config.js';
 import { Spool } from './spool.js';
 import { SpoolWorker } from './spool-worker.js';
@@ -50,7 +52,13 @@ export async function startReceiver(config: ReceiverConfig, logger: Logger): Pro
   await spool.open();
   const writer = createLineWriter(config.influx);
   const nightUpdater = new NightUpdater(createModelStore(config.influx, writer), config.normalRangeSd);
-  const worker = new SpoolWorker({ ...config, spool, writer, nightUpdater, logger });
+  const pingDownloader = new HttpPingDownloader({
+    maxBytes: config.maxBodyBytes,
+    timeoutMs: config.pingTimeoutMs,
+    allowHttpLoopback: config.pingAllowHttpLoopback,
+    resolveHost: resolveWithDns,
+  });
+  const worker = new SpoolWorker({ ...config, spool, writer, nightUpdater, pingDownloader, logger });
 
   const app = createApp({ ...config, spool, writer, logger, onSpooled: () => worker.notify(), writeFailure: () => worker.writeFailure() });
   const httpServer = createServer(app);
@@ -64,6 +72,9 @@ export async function startReceiver(config: ReceiverConfig, logger: Logger): Pro
   const summary = { host: config.host, port, spoolDir: config.spoolDir, pendingDeliveries: pending, influx: describeInflux(config) };
   const settings = { defaultTimeZone: config.defaultTimeZone, personLabels: config.personLabels.size, normalRangeSd: config.normalRangeSd };
   logger.info({ ...summary, ...settings }, 'receiver started');
+  if (config.pingAllowHttpLoopback) {
+    logger.warn('TERRA_PING_ALLOW_HTTP_LOOPBACK is true: ping-mode links may use plain http to 127.0.0.1 and ::1. This is a test setting; unset it in production.');
+  }
   if (config.signingSecrets.length === 0) {
     logger.warn('TERRA_SIGNING_SECRET is not set, so every webhook is rejected with 503. Copy the signing secret that Terra shows for your webhook destination into TERRA_SIGNING_SECRET (or a file named by TERRA_SIGNING_SECRET_FILE) and restart the receiver.');
   }

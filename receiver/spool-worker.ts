@@ -2,11 +2,11 @@ import type { Logger } from 'pino';
 import { InfluxWriteError } from '../influx/write-error.js';
 import type { LineWriter } from '../influx/line-writer.js';
 import type { ModelOutcome, NightUpdater } from '../hrv-model/night-updater.js';
-import { prepareDelivery, type DeliveryOutcome, type PreparationOptions, type PreparedDelivery } from './prepare-delivery.js';
-import type { Spool } from './spool.js';
+import { prepareDelivery, type DeliveryOutcome, type PreparedDelivery } from './prepare-delivery.js';
+import { prepareLinkedEvent, type PingDeliveryOptions } from './ping-delivery.js';
+import { PingDownloadError } from './ping-download-error.js';
 
-export interface WorkerOptions extends PreparationOptions {
-  spool: Spool;
+export interface WorkerOptions extends PingDeliveryOptions {
   writer: LineWriter;
   /** Keeps the nightly model current after each delivery's samples are stored. */
   nightUpdater: NightUpdater;
@@ -26,8 +26,10 @@ export const IDLE_RESCAN_MS = 30_000;
 /**
  * Processes the spool one delivery at a time, oldest first. A delivery leaves the spool only after
  * InfluxDB accepted all its points and the nights it affects were recomputed, or, when InfluxDB
- * rejects it for good, by moving to the failed area. One worker per database: the nightly model
- * reads and then rewrites points, which two workers could interleave.
+ * rejects it for good or its ping-mode link cannot be downloaded, by moving to the failed area.
+ * One worker per database: the nightly model reads and then rewrites points, which two workers
+ * could interleave. A ping-mode download that fails for a transient reason is retried with the
+ * same backoff until its link expires, and the deliveries behind it wait meanwhile.
  */
 export class SpoolWorker {
   private running = false;
@@ -102,7 +104,9 @@ export class SpoolWorker {
     let outcome: DeliveryOutcome | undefined;
     try {
       const delivery = await spool.read(id);
-      const prepared = prepareDelivery(delivery, this.options);
+      let prepared = prepareDelivery(delivery, this.options);
+      outcome = prepared.outcome;
+      if (prepared.pingLink !== undefined) prepared = await prepareLinkedEvent(delivery, prepared.pingLink, this.options);
       outcome = prepared.outcome;
       await writer.write(prepared.lines);
       const model = await this.updateModel(prepared.model);
@@ -117,6 +121,11 @@ export class SpoolWorker {
         this.lastWriteFailure = error.message;
         const delaySeconds = this.retryDelayMs(attempt) / 1000;
         logger.warn({ delivery: id, attempt, error: error.message, retryInSeconds: delaySeconds }, 'InfluxDB write failed; delivery kept in the spool');
+        return false;
+      }
+      if (error instanceof PingDownloadError && error.canRetryAfter(this.retryDelayMs(attempt))) {
+        const delaySeconds = this.retryDelayMs(attempt) / 1000;
+        logger.warn({ delivery: id, attempt, error: error.message, retryInSeconds: delaySeconds }, 'ping-mode download failed; delivery kept in the spool');
         return false;
       }
       await this.moveToFailed(id, error, outcome);

@@ -85,6 +85,24 @@ export class Spool {
     return { id, metadata, body: content.subarray(newline + 1) };
   }
 
+  /**
+   * Replaces the body of a pending delivery, keeping its id and so its place in the queue. The new
+   * file is written and fsynced in `tmp/` and renamed over the old one, so a crash leaves either.
+   */
+  async replaceBody(id: string, metadata: DeliveryMetadata, body: Buffer): Promise<void> {
+    const temporaryPath = join(this.directory, TEMPORARY, `${id}.replacement`);
+    const header = Buffer.from(`${JSON.stringify(metadata)}\n`, 'utf8');
+
+    try {
+      await writeFileDurably(temporaryPath, [header, body]);
+      await rename(temporaryPath, this.pendingPath(id));
+    } catch (error) {
+      await rm(temporaryPath, { force: true }).catch(() => undefined);
+      throw error;
+    }
+    await syncDirectory(join(this.directory, PENDING));
+  }
+
   async remove(id: string): Promise<void> {
     await rm(this.pendingPath(id), { force: true });
   }

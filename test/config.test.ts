@@ -33,6 +33,8 @@ describe('loadReceiverConfig', () => {
       influx: { apiVersion: 2, url: 'http://localhost:8086', token: 'token-1', org: 'hrv', bucket: 'hrv', timeoutMs: 10_000 },
       retryMaxDelayMs: 60_000,
       normalRangeSd: 0.5,
+      pingTimeoutMs: 60_000,
+      pingAllowHttpLoopback: false,
       logLevel: 'info',
     });
   });
@@ -85,6 +87,20 @@ describe('loadReceiverConfig', () => {
       ['DEFAULT_TIMEZONE', 'INFLUX_API_VERSION', 'INFLUX_URL', 'MAX_BODY_BYTES', 'PERSON_LABELS', 'PORT', 'TERRA_SIGNATURE_TOLERANCE_SECONDS'].sort(),
     );
     expect(problems.find((problem) => problem.startsWith('PORT'))).toContain('got "eighty"');
+  });
+
+  it('reads the ping-mode settings', () => {
+    const config = loadReceiverConfig({ INFLUX_TOKEN: 't', TERRA_PING_TIMEOUT_SECONDS: '15', TERRA_PING_ALLOW_HTTP_LOOPBACK: 'true' });
+
+    expect(config.pingTimeoutMs).toBe(15_000);
+    expect(config.pingAllowHttpLoopback).toBe(true);
+  });
+
+  it('rejects invalid ping-mode settings', () => {
+    expect(problemsOf({ INFLUX_TOKEN: 't', TERRA_PING_TIMEOUT_SECONDS: '0', TERRA_PING_ALLOW_HTTP_LOOPBACK: 'yes' })).toEqual([
+      'TERRA_PING_TIMEOUT_SECONDS: expected a whole number from 1 to 600 (got "0")',
+      'TERRA_PING_ALLOW_HTTP_LOOPBACK: expected true or false (got "yes")',
+    ]);
   });
 
   it.each(['0', '0.05', '3.5', '1e0', '-1', 'half', ' 0.5'])('rejects HRV_NORMAL_RANGE_SD %j', (text) => {
