@@ -58,6 +58,8 @@ const environmentSchema = z
   .object({
     HOST: z.string().min(1).default('0.0.0.0'),
     PORT: integer(0, 65535).default(8080),
+    ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
+    ADMIN_PORT: integer(0, 65535).optional(),
     TERRA_SIGNING_SECRET: optionalText,
     TERRA_SIGNATURE_TOLERANCE_SECONDS: integer(0, 7 * 24 * 3600).default(300),
     SIGNATURE_FAILURE_BURST: integer(0, 100_000).default(20),
@@ -96,6 +98,10 @@ const environmentSchema = z
       const message = 'required when INFLUX_API_VERSION is 2 (set INFLUX_TOKEN or INFLUX_TOKEN_FILE)';
       context.addIssue({ code: 'custom', path: ['INFLUX_TOKEN'], message });
     }
+    if (env.ADMIN_PORT !== undefined && env.ADMIN_PORT !== 0 && env.ADMIN_PORT === env.PORT) {
+      const message = 'must differ from PORT, because the webhook and the admin routes need a port each (leave ADMIN_PORT unset to serve both on PORT)';
+      context.addIssue({ code: 'custom', path: ['ADMIN_PORT'], message });
+    }
     if (env.INFLUX_PASSWORD !== undefined && env.INFLUX_USERNAME === undefined) {
       const message = 'required when INFLUX_PASSWORD is set';
       context.addIssue({ code: 'custom', path: ['INFLUX_USERNAME'], message });
@@ -107,6 +113,11 @@ type Environment = z.infer<typeof environmentSchema>;
 export interface ReceiverConfig {
   host: string;
   port: number;
+  /**
+   * Address of the admin routes (/healthz, /readyz, /metrics) when they have their own port;
+   * undefined serves them on `port` beside the webhook.
+   */
+  admin?: { host: string; port: number };
   /** Accepted Terra signing secrets; empty until the user sets one, and then every webhook gets 503. */
   signingSecrets: string[];
   signatureToleranceSeconds: number;
@@ -217,6 +228,7 @@ export function loadReceiverConfig(env: NodeJS.ProcessEnv = process.env): Receiv
   return {
     host: parsed.HOST,
     port: parsed.PORT,
+    ...(parsed.ADMIN_PORT === undefined ? {} : { admin: { host: parsed.ADMIN_HOST, port: parsed.ADMIN_PORT } }),
     signingSecrets: (parsed.TERRA_SIGNING_SECRET ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
     signatureToleranceSeconds: parsed.TERRA_SIGNATURE_TOLERANCE_SECONDS,
     signatureFailureBurst: parsed.SIGNATURE_FAILURE_BURST,

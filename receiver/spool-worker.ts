@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { InfluxWriteError } from '../influx/write-error.js';
 import type { LineWriter } from '../influx/line-writer.js';
 import type { ModelOutcome, NightUpdater } from '../hrv-model/night-updater.js';
+import type { DeliveryMetrics } from './metrics.js';
 import { prepareDelivery, type DeliveryOutcome, type PreparedDelivery } from './prepare-delivery.js';
 import { prepareLinkedEvent, type PingDeliveryOptions } from './ping-delivery.js';
 import { PingDownloadError } from './ping-download-error.js';
@@ -13,6 +14,8 @@ export interface WorkerOptions extends PingDeliveryOptions {
   logger: Logger;
   /** Upper bound of the exponential backoff between attempts while InfluxDB is unavailable. */
   retryMaxDelayMs: number;
+  /** Counts finished deliveries for /metrics. */
+  metrics?: DeliveryMetrics;
 }
 
 const FIRST_RETRY_DELAY_MS = 1000;
@@ -112,6 +115,7 @@ export class SpoolWorker {
       const model = await this.updateModel(prepared.model);
       this.lastWriteFailure = undefined;
       await spool.remove(id);
+      this.options.metrics?.deliveryProcessed(outcome, model);
       const { warning, ...counts } = outcome;
       logger.info({ delivery: id, traceId: delivery.metadata.traceId, ...counts, model }, 'delivery processed');
       if (warning !== undefined) logger.warn({ delivery: id, type: outcome.type }, warning);
@@ -147,6 +151,7 @@ export class SpoolWorker {
     try {
       const path = await spool.moveToFailed(id, { reason, statusCode, ...counts });
       logger.error({ delivery: id, reason, statusCode, path, ...counts }, 'delivery cannot be stored; moved to the failed area');
+      this.options.metrics?.deliveryFailed(outcome?.type);
     } catch (moveError) {
       logger.error({ delivery: id, reason, err: moveError }, 'delivery cannot be stored and cannot be moved to the failed area; it stays pending');
       await this.sleep(this.options.retryMaxDelayMs);

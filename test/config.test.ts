@@ -148,6 +148,24 @@ describe('loadReceiverConfig', () => {
     expect(config.signatureFailureRefillPerMinute).toBe(120);
   });
 
+  it('moves the admin routes to ADMIN_PORT on loopback', () => {
+    expect(loadReceiverConfig({ INFLUX_TOKEN: 't', ADMIN_PORT: '9464' }).admin).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(loadReceiverConfig({ INFLUX_TOKEN: 't', ADMIN_PORT: '9464', ADMIN_HOST: '0.0.0.0' }).admin).toEqual({ host: '0.0.0.0', port: 9464 });
+  });
+
+  it('ignores ADMIN_HOST without ADMIN_PORT', () => {
+    expect(loadReceiverConfig({ INFLUX_TOKEN: 't', ADMIN_HOST: '0.0.0.0', ADMIN_PORT: '' }).admin).toBeUndefined();
+  });
+
+  it.each([
+    ['8080', {}, 'ADMIN_PORT: must differ from PORT, because the webhook and the admin routes need a port each (leave ADMIN_PORT unset to serve both on PORT) (got "8080")'],
+    ['9000', { PORT: '9000' }, 'ADMIN_PORT: must differ from PORT, because the webhook and the admin routes need a port each (leave ADMIN_PORT unset to serve both on PORT) (got "9000")'],
+    ['metrics', {}, 'ADMIN_PORT: expected a whole number from 0 to 65535 (got "metrics")'],
+    ['70000', {}, 'ADMIN_PORT: expected a whole number from 0 to 65535 (got "70000")'],
+  ])('rejects ADMIN_PORT=%s', (adminPort, extra, problem) => {
+    expect(problemsOf({ INFLUX_TOKEN: 't', ADMIN_PORT: adminPort, ...extra })).toEqual([problem]);
+  });
+
   it('keeps the time check on for a blank tolerance', () => {
     expect(loadReceiverConfig({ INFLUX_TOKEN: 't', TERRA_SIGNATURE_TOLERANCE_SECONDS: '  ' }).signatureToleranceSeconds).toBe(300);
   });
