@@ -294,6 +294,16 @@ describe('hrv_night on a real InfluxDB', () => {
     expect(run.stderr).toContain('HRV_NORMAL_RANGE_SD: expected a decimal number from 0.1 to 3, such as 0.5 (got "wide")');
   });
 
+  it('deletes nights left without sessions', async () => {
+    await inOrderDb.writeLineProtocol(`hrv_night,person=ghost,provider=OURA rmssd=50,ln_rmssd=3.912023005428146,samples=3i,basis="samples",status="insufficient" ${BigInt(Date.parse('2026-10-01T10:30:00Z')) * 1_000_000n}`);
+
+    const run = await runBuiltCli(['recompute', '--person', 'ghost'], { cwd: process.cwd(), env: receiverEnv(inOrderDb) });
+
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain('ghost (OURA): 0 nights written, 1 deleted, 0 unchanged');
+    expect(await nightRows(inOrderDb, 'ghost')).toEqual([]);
+  });
+
   it('names an unknown person', async () => {
     const run = await runBuiltCli(['recompute', '--person', 'nobody'], { cwd: process.cwd(), env: receiverEnv(inOrderDb) });
 
