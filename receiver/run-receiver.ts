@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createLineWriter } from '../influx/create-line-writer.js';
 import { InfluxQlClient } from '../influx/influxql-client.js';
@@ -8,6 +9,10 @@ import { createApp } from './app.js';
 import type { ReceiverConfig } from './config.js';
 import { Spool } from './spool.js';
 import { SpoolWorker } from './spool-worker.js';
+import { TraceIdLedger } from './trace-id-ledger.js';
+
+/** Folder under SPOOL_DIR for the receiver's own bookkeeping, apart from the deliveries. */
+const STATE_FOLDER = 'state';
 
 export interface RunningReceiver {
   server: Server;
@@ -49,11 +54,13 @@ function closeServer(server: Server): Promise<void> {
 export async function startReceiver(config: ReceiverConfig, logger: Logger): Promise<RunningReceiver> {
   const spool = new Spool(config.spoolDir);
   await spool.open();
+  const traceIdsPath = join(config.spoolDir, STATE_FOLDER, 'trace-ids.jsonl');
+  const traceIds = await TraceIdLedger.open({ path: traceIdsPath, pendingTraceIds: await spool.pendingTraceIds(), logger });
   const writer = createLineWriter(config.influx);
   const nightUpdater = new NightUpdater(new ModelStore(new InfluxQlClient(config.influx), writer), config.normalRangeSd);
-  const worker = new SpoolWorker({ ...config, spool, writer, nightUpdater, logger });
+  const worker = new SpoolWorker({ ...config, spool, writer, nightUpdater, traceIds, logger });
 
-  const app = createApp({ ...config, spool, writer, logger, onSpooled: () => worker.notify(), writeFailure: () => worker.writeFailure() });
+  const app = createApp({ ...config, spool, writer, traceIds, logger, onSpooled: () => worker.notify(), writeFailure: () => worker.writeFailure() });
   const httpServer = createServer(app);
   await listen(httpServer, config.host, config.port);
   // Counted before the worker starts, which would otherwise race to empty the spool.
@@ -64,7 +71,8 @@ export async function startReceiver(config: ReceiverConfig, logger: Logger): Pro
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const summary = { host: config.host, port, spoolDir: config.spoolDir, pendingDeliveries: pending, influx: describeInflux(config) };
   const settings = { defaultTimeZone: config.defaultTimeZone, personLabels: config.personLabels.size, normalRangeSd: config.normalRangeSd };
-  logger.info({ ...summary, ...settings }, 'receiver started');
+  const traceIdCounts = { processedTraceIds: traceIds.processedCount, pendingTraceIds: traceIds.pendingCount };
+  logger.info({ ...summary, ...settings, ...traceIdCounts }, 'receiver started');
   if (config.signingSecrets.length === 0) {
     logger.warn('TERRA_SIGNING_SECRET is not set, so every webhook is rejected with 503. Copy the signing secret that Terra shows for your webhook destination into TERRA_SIGNING_SECRET (or a file named by TERRA_SIGNING_SECRET_FILE) and restart the receiver.');
   }
@@ -75,6 +83,7 @@ export async function startReceiver(config: ReceiverConfig, logger: Logger): Pro
       const closed = closeServer(httpServer);
       await worker.stop();
       await closed;
+      await traceIds.close();
       logger.info({ pendingDeliveries: (await spool.pendingIds()).length }, 'receiver stopped');
     },
   };

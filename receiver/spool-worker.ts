@@ -4,12 +4,15 @@ import type { LineWriter } from '../influx/line-writer.js';
 import type { ModelOutcome, NightUpdater } from '../hrv-model/night-updater.js';
 import { prepareDelivery, type DeliveryOutcome, type PreparationOptions, type PreparedDelivery } from './prepare-delivery.js';
 import type { Spool } from './spool.js';
+import type { TraceIdLedger } from './trace-id-ledger.js';
 
 export interface WorkerOptions extends PreparationOptions {
   spool: Spool;
   writer: LineWriter;
   /** Keeps the nightly model current after each delivery's samples are stored. */
   nightUpdater: NightUpdater;
+  /** Learns which trace ids are finished, so that their retries are acknowledged as duplicates. */
+  traceIds: TraceIdLedger;
   logger: Logger;
   /** Upper bound of the exponential backoff between attempts while InfluxDB is unavailable. */
   retryMaxDelayMs: number;
@@ -98,16 +101,19 @@ export class SpoolWorker {
 
   /** Returns true when the delivery has left the pending area, false when it should be tried again. */
   private async attempt(id: string, attempt: number): Promise<boolean> {
-    const { spool, writer, logger } = this.options;
+    const { spool, writer, traceIds, logger } = this.options;
     let outcome: DeliveryOutcome | undefined;
+    let traceId: string | undefined;
     try {
       const delivery = await spool.read(id);
+      traceId = delivery.metadata.traceId;
       const prepared = prepareDelivery(delivery, this.options);
       outcome = prepared.outcome;
       await writer.write(prepared.lines);
       const model = await this.updateModel(prepared.model);
       this.lastWriteFailure = undefined;
       await spool.remove(id);
+      await traceIds.markProcessed(traceId);
       const { warning, ...counts } = outcome;
       logger.info({ delivery: id, traceId: delivery.metadata.traceId, ...counts, model }, 'delivery processed');
       if (warning !== undefined) logger.warn({ delivery: id, type: outcome.type }, warning);
@@ -119,7 +125,7 @@ export class SpoolWorker {
         logger.warn({ delivery: id, attempt, error: error.message, retryInSeconds: delaySeconds }, 'InfluxDB write failed; delivery kept in the spool');
         return false;
       }
-      await this.moveToFailed(id, error, outcome);
+      if (await this.moveToFailed(id, error, outcome)) await traceIds.markProcessed(traceId);
       return true;
     }
   }
@@ -129,7 +135,8 @@ export class SpoolWorker {
     return this.options.nightUpdater.applyRecords(input.tags, input.sessions, input.dailies);
   }
 
-  private async moveToFailed(id: string, error: unknown, outcome: DeliveryOutcome | undefined): Promise<void> {
+  /** Returns true when the delivery is in the failed area, false when it stays pending. */
+  private async moveToFailed(id: string, error: unknown, outcome: DeliveryOutcome | undefined): Promise<boolean> {
     const { spool, logger } = this.options;
     const statusCode = error instanceof InfluxWriteError ? error.statusCode : undefined;
     const reason = error instanceof Error ? error.message : String(error);
@@ -138,9 +145,11 @@ export class SpoolWorker {
     try {
       const path = await spool.moveToFailed(id, { reason, statusCode, ...counts });
       logger.error({ delivery: id, reason, statusCode, path, ...counts }, 'delivery cannot be stored; moved to the failed area');
+      return true;
     } catch (moveError) {
       logger.error({ delivery: id, reason, err: moveError }, 'delivery cannot be stored and cannot be moved to the failed area; it stays pending');
       await this.sleep(this.options.retryMaxDelayMs);
+      return false;
     }
   }
 
