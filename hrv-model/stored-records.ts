@@ -41,10 +41,16 @@ export function sessionKey(summaryId: string | undefined, startNs: bigint): stri
   return summaryId ?? `start:${startNs}`;
 }
 
-/** Returns the record's fields other than the ordering timestamp, in a fixed order, as text. */
+/**
+ * Returns the record's fields other than the ordering timestamp, sorted by name, as text. A record
+ * read back from InfluxDB has its fields in another order than one taken from a payload, so the
+ * order must not count.
+ */
 function contentFingerprint(record: StoredRecord): string {
   const { orderingMs: _ordering, ...content } = record;
-  return JSON.stringify(content, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+  const fields = content as Record<string, unknown>;
+  const sorted = Object.fromEntries(Object.keys(fields).sort().map((name) => [name, fields[name]]));
+  return JSON.stringify(sorted, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
 }
 
 /**

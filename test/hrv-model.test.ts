@@ -319,6 +319,15 @@ describe('replacing a session', () => {
     expect(plan.unchanged).toBe(1);
   });
 
+  it('changes nothing for the same copy in another field order', () => {
+    const { orderingMs, summaryId, ...rest } = firstCopy;
+    const readBack = { orderingMs, ...rest, summaryId } as SleepSessionRecord;
+
+    expect(Object.keys(readBack)).not.toEqual(Object.keys(firstCopy));
+    expect(planReplacements([firstCopy], [readBack], identity).unchanged).toBe(1);
+    expect(planReplacements([readBack], [firstCopy], identity).unchanged).toBe(1);
+  });
+
   it('deletes a copy that moved or would keep a field', () => {
     const moved = { ...fullerCopy, startNs: 2_000n };
     const summaryOnly: SleepSessionRecord = { ...firstCopy, basis: 'none', samples: 0, orderingMs: 3_000 };
