@@ -6,6 +6,7 @@ import { extractModelRecords } from '../terra/model-records.js';
 import { resolvePerson } from '../terra/person.js';
 import type { ModelTags } from '../influx/model-points.js';
 import type { DailyAverageRecord, SleepSessionRecord } from '../hrv-model/stored-records.js';
+import { sessionSampleLines, type SessionSampleLines } from './older-copy-samples.js';
 import type { SpooledDelivery } from './spool.js';
 
 export interface PreparationOptions {
@@ -51,6 +52,8 @@ export interface ModelInput {
   tags: ModelTags;
   sessions: SleepSessionRecord[];
   dailies: DailyAverageRecord[];
+  /** Position of each session's samples in `lines`, so that an older copy's can be left out. */
+  sessionLines: SessionSampleLines[];
 }
 
 /** The lines a delivery writes, what it gives the nightly model, and the counts its log line reports. */
@@ -98,7 +101,7 @@ export function prepareDelivery(delivery: SpooledDelivery, options: PreparationO
   const records = extractModelRecords(event.event, extracted, options.defaultTimeZone, orderingMs);
   const skipped = records.unusableItems === 0 ? extracted.skipped : { ...extracted.skipped, invalid_item_time: records.unusableItems };
   const outcome = { type: event.event.type, ...describeTags(tags), stored, skipped };
-  const model = { tags: describeTags(tags), sessions: records.sessions, dailies: records.dailies };
+  const model = { tags: describeTags(tags), sessions: records.sessions, dailies: records.dailies, sessionLines: sessionSampleLines(extracted, records) };
   return { lines: hrvSampleLines(extracted, tags), model, outcome };
 }
 

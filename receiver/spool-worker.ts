@@ -3,6 +3,7 @@ import { InfluxWriteError } from '../influx/write-error.js';
 import type { LineWriter } from '../influx/line-writer.js';
 import type { ModelOutcome, NightUpdater } from '../hrv-model/night-updater.js';
 import { prepareDelivery, type DeliveryOutcome, type PreparationOptions, type PreparedDelivery } from './prepare-delivery.js';
+import { skipOlderCopySamples } from './older-copy-samples.js';
 import type { Spool } from './spool.js';
 import type { TraceIdLedger } from './trace-id-ledger.js';
 
@@ -107,7 +108,7 @@ export class SpoolWorker {
     try {
       const delivery = await spool.read(id);
       traceId = delivery.metadata.traceId;
-      const prepared = prepareDelivery(delivery, this.options);
+      const prepared = await skipOlderCopySamples(prepareDelivery(delivery, this.options), this.options.nightUpdater);
       outcome = prepared.outcome;
       await writer.write(prepared.lines);
       const model = await this.updateModel(prepared.model);
