@@ -4,6 +4,7 @@ import { isKnownTimeZone } from '../terra/timestamp.js';
 import { parsePersonLabels } from '../terra/person.js';
 import type { InfluxConfig } from '../influx/create-line-writer.js';
 import { DEFAULT_NORMAL_RANGE_SD } from '../hrv-model/rolling-values.js';
+import { DEFAULT_WARN_AFTER_MS } from './large-request-tracker.js';
 
 const SECRET_VARIABLES = ['TERRA_SIGNING_SECRET', 'INFLUX_TOKEN', 'INFLUX_PASSWORD'] as const;
 
@@ -82,6 +83,7 @@ const environmentSchema = z
     INFLUX_TIMEOUT_SECONDS: integer(1, 600).default(10),
     INFLUX_RETRY_MAX_DELAY_SECONDS: integer(1, 3600).default(60),
     HRV_NORMAL_RANGE_SD: decimal(0.1, 3).default(DEFAULT_NORMAL_RANGE_SD),
+    LARGE_REQUEST_WARN_AFTER_SECONDS: integer(1, 7 * 24 * 3600).default(DEFAULT_WARN_AFTER_MS / 1000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, context) => {
@@ -112,6 +114,8 @@ export interface ReceiverConfig {
   retryMaxDelayMs: number;
   /** k of the normal range exp(m ± k·s) of lnRMSSD; see docs/hrv-model.md. */
   normalRangeSd: number;
+  /** Time after which a large request with chunks still missing is logged at warn. */
+  largeRequestWarnAfterMs: number;
   logLevel: Environment['LOG_LEVEL'];
 }
 
@@ -211,6 +215,7 @@ export function loadReceiverConfig(env: NodeJS.ProcessEnv = process.env): Receiv
     influx: toInfluxConfig(parsed),
     retryMaxDelayMs: parsed.INFLUX_RETRY_MAX_DELAY_SECONDS * 1000,
     normalRangeSd: parsed.HRV_NORMAL_RANGE_SD,
+    largeRequestWarnAfterMs: parsed.LARGE_REQUEST_WARN_AFTER_SECONDS * 1000,
     logLevel: parsed.LOG_LEVEL,
   };
 }

@@ -2,6 +2,7 @@ import { hrvSampleLines, terraEventLine, type ConnectionTags } from '../influx/p
 import { classifyTerraEvent, isEnvelopeProblem, type AccountEvent, type TerraUser } from '../terra/envelope.js';
 import { parseJsonBody } from '../terra/json-body.js';
 import { extractHrvSamples, type SkipCounts } from '../terra/hrv-samples.js';
+import { parseLargeRequestAnnouncement, type LargeRequestAnnouncement } from '../terra/large-request.js';
 import { extractModelRecords } from '../terra/model-records.js';
 import { resolvePerson } from '../terra/person.js';
 import type { ModelTags } from '../influx/model-points.js';
@@ -32,6 +33,9 @@ export interface DeliveryOutcome {
 const PING_MODE_WARNING =
   'Terra sent an s3_payload (ping mode), which this receiver does not download yet; turn ping mode off for this destination in Terra, or its data is not stored';
 
+const UNUSABLE_ANNOUNCEMENT_WARNING =
+  'large_request_sending has no usable reference or expected_payloads, so the chunks of this large request are not counted';
+
 /** A spooled body that can never be processed; the worker moves it to the failed area. */
 export class UnprocessableDeliveryError extends Error {
   override name = 'UnprocessableDeliveryError';
@@ -60,6 +64,8 @@ export interface ModelInput {
 export interface PreparedDelivery {
   lines: string[];
   model?: ModelInput;
+  /** Announcement of a `large_request_sending` event. */
+  largeRequest?: LargeRequestAnnouncement;
   outcome: DeliveryOutcome;
 }
 
@@ -77,11 +83,13 @@ function parseSpooledBody(delivery: SpooledDelivery): unknown {
  * spooling, so this means a damaged spool file.
  */
 export function prepareDelivery(delivery: SpooledDelivery, options: PreparationOptions): PreparedDelivery {
-  const event = classifyTerraEvent(parseSpooledBody(delivery));
+  const body = parseSpooledBody(delivery);
+  const event = classifyTerraEvent(body);
   if (isEnvelopeProblem(event)) throw new UnprocessableDeliveryError(`invalid ${event.field}: ${event.message}`);
 
   if (event.kind === 'other') {
     const outcome: DeliveryOutcome = { type: event.type, stored: { rmssd: 0, sdnn: 0, events: 0 }, skipped: {} };
+    if (event.type === 'large_request_sending') return prepareAnnouncement(body, outcome, options);
     return { lines: [], outcome: event.type === 's3_payload' ? { ...outcome, warning: PING_MODE_WARNING } : outcome };
   }
 
@@ -103,6 +111,14 @@ export function prepareDelivery(delivery: SpooledDelivery, options: PreparationO
   const outcome = { type: event.event.type, ...describeTags(tags), stored, skipped };
   const model = { tags: describeTags(tags), sessions: records.sessions, dailies: records.dailies, sessionLines: sessionSampleLines(extracted, records) };
   return { lines: hrvSampleLines(extracted, tags), model, outcome };
+}
+
+function prepareAnnouncement(body: unknown, outcome: DeliveryOutcome, options: PreparationOptions): PreparedDelivery {
+  const largeRequest = parseLargeRequestAnnouncement(body, options.personLabels);
+  if (largeRequest === undefined) return { lines: [], outcome: { ...outcome, warning: UNUSABLE_ANNOUNCEMENT_WARNING } };
+
+  const { person, provider } = largeRequest;
+  return { lines: [], largeRequest, outcome: { ...outcome, person, provider } };
 }
 
 function describeTags(tags: ConnectionTags): { person: string; provider: string } {

@@ -10,6 +10,7 @@ import type { ReceiverConfig } from './config.js';
 import { Spool } from './spool.js';
 import { SpoolWorker } from './spool-worker.js';
 import { TraceIdLedger } from './trace-id-ledger.js';
+import { LargeRequestTracker } from './large-request-tracker.js';
 
 /** Folder under SPOOL_DIR for the receiver's own bookkeeping, apart from the deliveries. */
 const STATE_FOLDER = 'state';
@@ -56,9 +57,11 @@ export async function startReceiver(config: ReceiverConfig, logger: Logger): Pro
   await spool.open();
   const traceIdsPath = join(config.spoolDir, STATE_FOLDER, 'trace-ids.jsonl');
   const traceIds = await TraceIdLedger.open({ path: traceIdsPath, pendingTraceIds: await spool.pendingTraceIds(), logger });
+  const largeRequestsPath = join(config.spoolDir, STATE_FOLDER, 'large-requests.jsonl');
+  const largeRequests = await LargeRequestTracker.open({ path: largeRequestsPath, warnAfterMs: config.largeRequestWarnAfterMs, logger });
   const writer = createLineWriter(config.influx);
   const nightUpdater = new NightUpdater(new ModelStore(new InfluxQlClient(config.influx), writer), config.normalRangeSd);
-  const worker = new SpoolWorker({ ...config, spool, writer, nightUpdater, traceIds, logger });
+  const worker = new SpoolWorker({ ...config, spool, writer, nightUpdater, traceIds, largeRequests, logger });
 
   const app = createApp({ ...config, spool, writer, traceIds, logger, onSpooled: () => worker.notify(), writeFailure: () => worker.writeFailure() });
   const httpServer = createServer(app);
@@ -66,12 +69,18 @@ export async function startReceiver(config: ReceiverConfig, logger: Logger): Pro
   // Counted before the worker starts, which would otherwise race to empty the spool.
   const pending = (await spool.pendingIds()).length;
   worker.start();
+  largeRequests.start();
 
   const address = httpServer.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const summary = { host: config.host, port, spoolDir: config.spoolDir, pendingDeliveries: pending, influx: describeInflux(config) };
-  const settings = { defaultTimeZone: config.defaultTimeZone, personLabels: config.personLabels.size, normalRangeSd: config.normalRangeSd };
-  const traceIdCounts = { processedTraceIds: traceIds.processedCount, pendingTraceIds: traceIds.pendingCount };
+  const settings = {
+    defaultTimeZone: config.defaultTimeZone,
+    personLabels: config.personLabels.size,
+    normalRangeSd: config.normalRangeSd,
+    largeRequestWarnAfterSeconds: config.largeRequestWarnAfterMs / 1000,
+  };
+  const traceIdCounts = { processedTraceIds: traceIds.processedCount, pendingTraceIds: traceIds.pendingCount, largeRequests: largeRequests.trackedCount };
   logger.info({ ...summary, ...settings, ...traceIdCounts }, 'receiver started');
   if (config.signingSecrets.length === 0) {
     logger.warn('TERRA_SIGNING_SECRET is not set, so every webhook is rejected with 503. Copy the signing secret that Terra shows for your webhook destination into TERRA_SIGNING_SECRET (or a file named by TERRA_SIGNING_SECRET_FILE) and restart the receiver.');
@@ -84,6 +93,7 @@ export async function startReceiver(config: ReceiverConfig, logger: Logger): Pro
       await worker.stop();
       await closed;
       await traceIds.close();
+      await largeRequests.close();
       logger.info({ pendingDeliveries: (await spool.pendingIds()).length }, 'receiver stopped');
     },
   };

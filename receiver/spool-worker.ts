@@ -6,6 +6,7 @@ import { prepareDelivery, type DeliveryOutcome, type PreparationOptions, type Pr
 import { skipOlderCopySamples } from './older-copy-samples.js';
 import type { Spool } from './spool.js';
 import type { TraceIdLedger } from './trace-id-ledger.js';
+import type { LargeRequestTracker } from './large-request-tracker.js';
 
 export interface WorkerOptions extends PreparationOptions {
   spool: Spool;
@@ -14,6 +15,8 @@ export interface WorkerOptions extends PreparationOptions {
   nightUpdater: NightUpdater;
   /** Learns which trace ids are finished, so that their retries are acknowledged as duplicates. */
   traceIds: TraceIdLedger;
+  /** Counts the processed chunks of Terra's large requests. */
+  largeRequests: LargeRequestTracker;
   logger: Logger;
   /** Upper bound of the exponential backoff between attempts while InfluxDB is unavailable. */
   retryMaxDelayMs: number;
@@ -102,7 +105,7 @@ export class SpoolWorker {
 
   /** Returns true when the delivery has left the pending area, false when it should be tried again. */
   private async attempt(id: string, attempt: number): Promise<boolean> {
-    const { spool, writer, traceIds, logger } = this.options;
+    const { spool, writer, traceIds, largeRequests, logger } = this.options;
     let outcome: DeliveryOutcome | undefined;
     let traceId: string | undefined;
     try {
@@ -113,6 +116,8 @@ export class SpoolWorker {
       await writer.write(prepared.lines);
       const model = await this.updateModel(prepared.model);
       this.lastWriteFailure = undefined;
+      // Recorded before the removal, because a chunk processed again after a crash here has the same key.
+      await largeRequests.recordDelivery(id, delivery.metadata, prepared);
       await spool.remove(id);
       await traceIds.markProcessed(traceId);
       const { warning, ...counts } = outcome;
