@@ -7,24 +7,9 @@ import { hrvSampleLines } from '../influx/points.js';
 import { classifyTerraEvent, isEnvelopeProblem } from '../terra/envelope.js';
 import { extractHrvSamples } from '../terra/hrv-samples.js';
 import { parseJsonBody } from '../terra/json-body.js';
-import { readTerraSampleJson } from '../test/support/terra-samples.js';
+import { buildLargeSleepPayload } from './large-sleep-payload.js';
 
 const SAMPLES_PER_MEASURE = 250_000;
-
-function buildPayload(): Buffer {
-  const payload = readTerraSampleJson<{ data: Array<{ heart_rate_data: { detailed: Record<string, unknown> } }> }>('sleep-garmin.json');
-  const start = Date.parse('2026-01-01T00:00:00Z');
-  const rmssd = [];
-  const sdnn = [];
-  for (let index = 0; index < SAMPLES_PER_MEASURE; index += 1) {
-    const timestamp = new Date(start + index * 60_000).toISOString().replace('Z', '000+00:00');
-    rmssd.push({ timestamp, hrv_rmssd: 40 + (index % 50) / 10 });
-    sdnn.push({ timestamp, hrv_sdnn: 50 + (index % 50) / 10 });
-  }
-  payload.data[0]!.heart_rate_data.detailed.hrv_samples_rmssd = rmssd;
-  payload.data[0]!.heart_rate_data.detailed.hrv_samples_sdnn = sdnn;
-  return Buffer.from(JSON.stringify(payload));
-}
 
 function timed<T>(label: string, work: () => T): T {
   const started = performance.now();
@@ -33,7 +18,7 @@ function timed<T>(label: string, work: () => T): T {
   return result;
 }
 
-const body = buildPayload();
+const body = buildLargeSleepPayload(SAMPLES_PER_MEASURE);
 console.log(`payload: ${(body.length / 1e6).toFixed(1)} MB, ${2 * SAMPLES_PER_MEASURE} samples`);
 const rssBefore = process.memoryUsage().rss;
 const parsed = timed('JSON parse', () => parseJsonBody(body));

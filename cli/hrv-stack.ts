@@ -4,9 +4,10 @@ import { inspect } from 'node:util';
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { InvalidOptionsError, type CommandOutput, redactUrlsInText } from './deliver.js';
-import { ConfigError, loadReceiverConfig } from '../receiver/config.js';
+import { ConfigError, loadReceiverConfig, type ReceiverConfig } from '../receiver/config.js';
 import { runReceiverCommand } from './receiver-command.js';
 import { RecomputeError, runRecompute } from './recompute.js';
+import { DeletePersonError, runDeletePerson, terminalPrompt } from './delete-person.js';
 import { RequeueFailedError, resolveSpoolDir, runRequeueFailed } from './requeue-failed.js';
 import { runSend } from './send.js';
 import { runSimulate } from './simulate.js';
@@ -55,6 +56,17 @@ function readPackageVersion(): string {
   }
 
   return 'unknown';
+}
+
+/** Reads the receiver's configuration for a command, or prints every problem and returns undefined. */
+function loadConfigForCommand(command: string): ReceiverConfig | undefined {
+  try {
+    return loadReceiverConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    consoleOutput.error(`hrv-stack ${command}: ${error.message}\nSee the configuration table in the README.`);
+    return undefined;
+  }
 }
 
 /** Runs a command's work, which returns the exit code, and turns an options error into exit code 2. */
@@ -135,20 +147,33 @@ program
   .option('--provider <name>', 'only this provider, such as GARMIN')
   .action(async (options: { person?: string; provider?: string }) => {
     await runCommand(async () => {
-      let config;
-      try {
-        config = loadReceiverConfig();
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        consoleOutput.error(`hrv-stack recompute: ${error.message}\nSee the configuration table in the README.`);
-        return USAGE_ERROR_EXIT_CODE;
-      }
+      const config = loadConfigForCommand('recompute');
+      if (config === undefined) return USAGE_ERROR_EXIT_CODE;
       const progress = { isTTY: process.stderr.isTTY === true, columns: process.stderr.columns, write: (text: string) => process.stderr.write(text) };
       try {
         await runRecompute(options, config, consoleOutput, progress);
         return 0;
       } catch (error) {
         if (!(error instanceof RecomputeError)) throw error;
+        consoleOutput.error(error.message);
+        return 1;
+      }
+    });
+  });
+
+program
+  .command('delete-person')
+  .description('delete every stored point of one person (samples, events, sessions, nights), for someone who leaves; InfluxDB settings come from the same variables as the receiver')
+  .argument('<person>', 'the person tag, as stored (a Terra reference_id, user_id, or a PERSON_LABELS name)')
+  .option('--yes', 'delete without asking to type the name')
+  .action(async (person: string, options: { yes?: boolean }) => {
+    await runCommand(async () => {
+      const config = loadConfigForCommand('delete-person');
+      if (config === undefined) return USAGE_ERROR_EXIT_CODE;
+      try {
+        return await runDeletePerson({ person, yes: options.yes === true }, config, consoleOutput, terminalPrompt);
+      } catch (error) {
+        if (!(error instanceof DeletePersonError)) throw error;
         consoleOutput.error(error.message);
         return 1;
       }

@@ -1,9 +1,8 @@
 import { NightUpdater } from '../hrv-model/night-updater.js';
-import { InfluxQlClient } from '../influx/influxql-client.js';
 import { InfluxWriteError } from '../influx/write-error.js';
 import { createLineWriter } from '../influx/create-line-writer.js';
 import type { ModelTags } from '../influx/model-points.js';
-import { ModelStore } from '../influx/model-store.js';
+import { createModelStore, type ModelStore } from '../influx/model-store.js';
 import { lineProtocolTagValue } from '../influx/points.js';
 import type { ReceiverConfig } from '../receiver/config.js';
 import { InvalidOptionsError, type CommandOutput } from './deliver.js';
@@ -49,8 +48,8 @@ async function selectPairs(store: ModelStore, options: RecomputeOptions): Promis
   if (selected.length > 0 || all.length === 0) return selected;
 
   const known = all.map((tags) => `${tags.person} (${tags.provider})`).join(', ');
-  const wanted = [options.person && `person "${options.person}"`, options.provider && `provider "${options.provider}"`].filter(Boolean).join(' and ');
-  throw new InvalidOptionsError([`no sessions or daily averages are stored for ${wanted}; stored: ${known}`]);
+  const selection = [options.person && `person "${options.person}"`, options.provider && `provider "${options.provider}"`].filter(Boolean).join(' and ');
+  throw new InvalidOptionsError([`no sessions or daily averages are stored for ${selection}; stored: ${known}`]);
 }
 
 /**
@@ -59,7 +58,7 @@ async function selectPairs(store: ModelStore, options: RecomputeOptions): Promis
  * no longer have a value. Prints one line per person and provider.
  */
 export async function runRecompute(options: RecomputeOptions, config: ReceiverConfig, output: CommandOutput, progress: ProgressOutput): Promise<RecomputeSummary> {
-  const store = new ModelStore(new InfluxQlClient(config.influx), createLineWriter(config.influx));
+  const store = createModelStore(config.influx, createLineWriter(config.influx));
   const updater = new NightUpdater(store, config.normalRangeSd);
   const summary: RecomputeSummary = { pairs: 0, written: 0, deleted: 0, unchanged: 0 };
 

@@ -1,6 +1,6 @@
 import { compareCopies, sameRecord, type StoredRecord } from './stored-records.js';
 
-/** What to delete and write so that storage holds the latest copy of every record. */
+/** What to delete and write so that storage keeps only the latest copy of every record. */
 export interface ReplacementPlan<T> {
   /** Stored copies to delete before the writes: their time differs, or a field would linger. */
   deletes: T[];

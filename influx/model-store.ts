@@ -4,14 +4,14 @@ import type { NightRow, NightStatus } from '../hrv-model/rolling-values.js';
 import type { NightBasis } from '../hrv-model/night-values.js';
 import type { DailyAverageRecord, SessionBasis, SleepSessionRecord } from '../hrv-model/stored-records.js';
 import { sessionKey } from '../hrv-model/stored-records.js';
-import { influxQlIdentifier, influxQlString, parseRfc3339Nanoseconds, type InfluxQlClient } from './influxql-client.js';
+import type { InfluxConfig } from './create-line-writer.js';
+import { InfluxQlClient, influxQlIdentifier, influxQlString, parseRfc3339Nanoseconds } from './influxql-client.js';
 import type { LineWriter } from './line-writer.js';
+import { createPointDeleter, type PointDeleter } from './point-deleter.js';
 import { DAILY_MEASUREMENT, NIGHT_MEASUREMENT, SESSION_MEASUREMENT, type ModelTags } from './model-points.js';
 import { lineProtocolTagValue } from './points.js';
 
 const NS_PER_DAY = BigInt(MS_PER_DAY) * 1_000_000n;
-/** DELETE statements sent in one request. */
-const DELETES_PER_REQUEST = 200;
 
 type Row = Record<string, unknown>;
 
@@ -69,6 +69,7 @@ export class ModelStore {
   constructor(
     private readonly influxQl: InfluxQlClient,
     private readonly writer: LineWriter,
+    private readonly deleter: PointDeleter,
   ) {}
 
   /** Returns the sessions whose start lies in `fromNs..toNs`, in time order. */
@@ -93,10 +94,8 @@ export class ModelStore {
 
   /** Deletes the points of one measurement at the given times (ns), for this person and provider. */
   async deletePoints(measurement: string, tags: ModelTags, timesNs: readonly bigint[]): Promise<void> {
-    const statements = timesNs.map((timeNs) => `DELETE FROM ${influxQlIdentifier(measurement)} WHERE ${tagCondition(tags)} AND time >= ${timeNs} AND time <= ${timeNs}`);
-    for (let start = 0; start < statements.length; start += DELETES_PER_REQUEST) {
-      await this.influxQl.execute(statements.slice(start, start + DELETES_PER_REQUEST).join('; '));
-    }
+    if (timesNs.length === 0) return;
+    await this.deleter.deletePoints(measurement, { person: tags.person, provider: tags.provider }, timesNs);
   }
 
   async write(lines: readonly string[]): Promise<void> {
@@ -143,5 +142,12 @@ function tagCondition(tags: ModelTags): string {
 }
 
 function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
+}
+
+/** Builds the store for the receiver's InfluxDB settings, writing through `writer`. */
+export function createModelStore(config: InfluxConfig, writer: LineWriter): ModelStore {
+  const influxQl = new InfluxQlClient(config);
+  return new ModelStore(influxQl, writer, createPointDeleter(config, influxQl));
 }

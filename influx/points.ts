@@ -36,6 +36,11 @@ function connectionPoint(measurement: string, tags: ConnectionTags): Point {
  * The series key is serialised once by the client's Point and reused for every sample: a payload
  * can carry hundreds of thousands of samples, and a Point per sample took about 6 µs each. The
  * field is written as Point.floatField writes it (String of the number), which the tests compare.
+ *
+ * Each line is built with join() because V8 then stores it as one flat string. A template literal
+ * or `+` stores a chain of concatenation nodes instead. For the 802,804 lines of a 50 MiB payload
+ * the heap grew by about 200 MiB that way and by 92 MiB with join() (bench/large-payload-memory.ts,
+ * Node 20.20).
  */
 export function hrvSampleLines(extracted: Pick<ExtractedSamples, 'source' | 'samples'>, tags: ConnectionTags): string[] {
   const seriesKey = seriesKeyOf(connectionPoint('hrv', tags).tag('source', extracted.source));
@@ -43,7 +48,7 @@ export function hrvSampleLines(extracted: Pick<ExtractedSamples, 'source' | 'sam
 
   for (let index = 0; index < extracted.samples.length; index += 1) {
     const sample = extracted.samples[index]!;
-    lines[index] = `${seriesKey} ${sample.measure}=${String(sample.valueMs)} ${sample.epochNanoseconds}`;
+    lines[index] = [seriesKey, ' ', sample.measure, '=', String(sample.valueMs), ' ', String(sample.epochNanoseconds)].join('');
   }
 
   return lines;

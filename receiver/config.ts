@@ -61,6 +61,8 @@ const environmentSchema = z
     PORT: integer(0, 65535).default(8080),
     TERRA_SIGNING_SECRET: optionalText,
     TERRA_SIGNATURE_TOLERANCE_SECONDS: integer(0, 7 * 24 * 3600).default(300),
+    SIGNATURE_FAILURE_BURST: integer(0, 100_000).default(20),
+    SIGNATURE_FAILURE_REFILL_PER_MINUTE: integer(1, 60_000).default(10),
     SPOOL_DIR: z.string().min(1).default('./spool'),
     MAX_BODY_BYTES: integer(1024, 1024 * MEBIBYTE).default(64 * MEBIBYTE),
     DEFAULT_TIMEZONE: z
@@ -105,6 +107,10 @@ export interface ReceiverConfig {
   /** Accepted Terra signing secrets; empty until the user sets one, and then every webhook gets 503. */
   signingSecrets: string[];
   signatureToleranceSeconds: number;
+  /** Failed signature checks a client address may make in a row before it gets 429; 0 turns the limit off. */
+  signatureFailureBurst: number;
+  /** Failed signature checks credited back to each client address per minute. */
+  signatureFailureRefillPerMinute: number;
   spoolDir: string;
   maxBodyBytes: number;
   defaultTimeZone: string;
@@ -208,6 +214,8 @@ export function loadReceiverConfig(env: NodeJS.ProcessEnv = process.env): Receiv
     port: parsed.PORT,
     signingSecrets: (parsed.TERRA_SIGNING_SECRET ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
     signatureToleranceSeconds: parsed.TERRA_SIGNATURE_TOLERANCE_SECONDS,
+    signatureFailureBurst: parsed.SIGNATURE_FAILURE_BURST,
+    signatureFailureRefillPerMinute: parsed.SIGNATURE_FAILURE_REFILL_PER_MINUTE,
     spoolDir: parsed.SPOOL_DIR,
     maxBodyBytes: parsed.MAX_BODY_BYTES,
     defaultTimeZone: parsed.DEFAULT_TIMEZONE,

@@ -2,8 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createLineWriter } from '../influx/create-line-writer.js';
-import { InfluxQlClient } from '../influx/influxql-client.js';
-import { ModelStore } from '../influx/model-store.js';
+import { createModelStore } from '../influx/model-store.js';
 import { NightUpdater } from '../hrv-model/night-updater.js';
 import { createApp } from './app.js';
 import type { ReceiverConfig } from './config.js';
@@ -60,7 +59,7 @@ export async function startReceiver(config: ReceiverConfig, logger: Logger): Pro
   const largeRequestsPath = join(config.spoolDir, STATE_FOLDER, 'large-requests.jsonl');
   const largeRequests = await LargeRequestTracker.open({ path: largeRequestsPath, warnAfterMs: config.largeRequestWarnAfterMs, logger });
   const writer = createLineWriter(config.influx);
-  const nightUpdater = new NightUpdater(new ModelStore(new InfluxQlClient(config.influx), writer), config.normalRangeSd);
+  const nightUpdater = new NightUpdater(createModelStore(config.influx, writer), config.normalRangeSd);
   const worker = new SpoolWorker({ ...config, spool, writer, nightUpdater, traceIds, largeRequests, logger });
 
   const app = createApp({ ...config, spool, writer, traceIds, logger, onSpooled: () => worker.notify(), writeFailure: () => worker.writeFailure() });

@@ -4,10 +4,11 @@ import { classifyTerraEvent, isEnvelopeProblem } from '../terra/envelope.js';
 import { parseJsonBody } from '../terra/json-body.js';
 import { checkSignatureHeader, matchesSignedBody, type ParsedSignatureHeader, type SignatureFailure } from '../terra/signature.js';
 import { HttpError } from './http-error.js';
+import { signatureFailureGate, type SignatureFailureGate, type SignatureFailureGateOptions } from './signature-failure-gate.js';
 import type { DeliveryMetadata, Spool } from './spool.js';
 import type { TraceIdClaim, TraceIdLedger } from './trace-id-ledger.js';
 
-export interface WebhookOptions {
+export interface WebhookOptions extends SignatureFailureGateOptions {
   signingSecrets: readonly string[];
   signatureToleranceSeconds: number;
   maxBodyBytes: number;
@@ -70,9 +71,10 @@ function deliveryMetadata(request: Request, receivedAtMs: number): DeliveryMetad
   };
 }
 
-function rejectSignature(options: WebhookOptions, request: Request, reason: SignatureFailure): HttpError {
+function rejectSignature(options: WebhookOptions, gate: SignatureFailureGate, request: Request, reason: SignatureFailure): HttpError {
   const bytes = Buffer.isBuffer(request.body) ? request.body.length : undefined;
   options.logger.warn({ reason, ip: request.ip, bytes }, 'webhook rejected: signature check failed');
+  gate.recordFailure(request);
   return new HttpError(401, 'invalid_signature', SIGNATURE_FAILURE_MESSAGES[reason], { reason });
 }
 
@@ -106,7 +108,7 @@ function bodyBudget(maxBodyBytes: number): (request: Request) => (() => void) | 
  * rejected without buffering up to MAX_BODY_BYTES of it. A request that passes reserves room for
  * its body, and gets 503 (Terra retries) while other bodies fill the cap.
  */
-function checkHeader(options: WebhookOptions): RequestHandler {
+function checkHeader(options: WebhookOptions, gate: SignatureFailureGate): RequestHandler {
   const nowMs = options.nowMs ?? Date.now;
   const reserveBody = bodyBudget(options.maxBodyBytes);
 
@@ -118,7 +120,7 @@ function checkHeader(options: WebhookOptions): RequestHandler {
     const header = headerText(request.headers['x-terra-signature']) ?? headerText(request.headers['terra-signature']);
     const receivedAtMs = nowMs();
     const check = checkSignatureHeader(header, { toleranceSeconds: options.signatureToleranceSeconds, nowSeconds: Math.floor(receivedAtMs / 1000) });
-    if (!check.ok) throw rejectSignature(options, request, check.reason);
+    if (!check.ok) throw rejectSignature(options, gate, request, check.reason);
 
     const release = reserveBody(request);
     if (release === undefined) {
@@ -142,11 +144,11 @@ function parseJson(body: Buffer): unknown {
   }
 }
 
-function handleBody(options: WebhookOptions): RequestHandler {
+function handleBody(options: WebhookOptions, gate: SignatureFailureGate): RequestHandler {
   return async (request, response) => {
     const locals = response.locals as WebhookLocals;
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    if (!matchesSignedBody(locals.signature, body, options.signingSecrets)) throw rejectSignature(options, request, 'mismatch');
+    if (!matchesSignedBody(locals.signature, body, options.signingSecrets)) throw rejectSignature(options, gate, request, 'mismatch');
 
     const event = classifyTerraEvent(parseJson(body));
     if (isEnvelopeProblem(event)) {
@@ -185,17 +187,20 @@ const methodNotAllowed: RequestHandler = (request, response) => {
 };
 
 /**
- * Routes `POST /webhooks/terra`: checks the signature header, reads the raw body (up to
- * maxBodyBytes), verifies the signature on those exact bytes, checks that it is a Terra event,
- * spools it durably, then responds 200. A delivery whose trace id is pending or was processed gets
- * 200 `{"status":"duplicate"}` and is not spooled again. Storing in InfluxDB happens later, in the
- * worker, so the response never waits for InfluxDB.
+ * Routes `POST /webhooks/terra`: rejects with 429 an address with too many failed signature checks,
+ * checks the signature header, reads the raw body (up to maxBodyBytes), verifies the signature on
+ * those exact bytes, checks that it is a Terra event, spools it durably, then responds 200. A
+ * delivery whose trace id is pending or was processed gets 200 `{"status":"duplicate"}` and is not
+ * spooled again. Storing in InfluxDB happens later, in the worker, so the response never waits for
+ * InfluxDB.
  */
 export function terraWebhookRouter(options: WebhookOptions): Router {
   const router = express.Router();
+  const gate = signatureFailureGate(options);
   // Terra signs the body as sent, so a compressed body is not inflated: it gets 415 instead.
   const rawBody = express.raw({ type: () => true, limit: options.maxBodyBytes, inflate: false });
-  router.post('/webhooks/terra', checkHeader(options), rawBody, handleBody(options));
+  router.all('/webhooks/terra', gate.rejectLimited);
+  router.post('/webhooks/terra', checkHeader(options, gate), rawBody, handleBody(options, gate));
   router.all('/webhooks/terra', methodNotAllowed);
   return router;
 }

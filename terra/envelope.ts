@@ -107,7 +107,22 @@ export function classifyTerraEvent(body: unknown): TerraEvent | EnvelopeProblem 
     return parsed.success ? { kind: 'account', event: parsed.data, user: parsed.data.user } : firstProblem(parsed.error);
   }
 
-  return { kind: 'other', type };
+  return { kind: 'other', type: shortenedType(type) };
+}
+
+/** Maximum length of an unknown event type kept, in code points. Terra's longest documented type has 24. */
+const MAX_LOGGED_TYPE_CHARS = 64;
+
+/**
+ * Cuts an unknown event type to MAX_LOGGED_TYPE_CHARS, marked with an ellipsis. The type is logged
+ * with each delivery, and a body of up to MAX_BODY_BYTES could otherwise write that much into one
+ * log line. Unknown types are acknowledged rather than rejected, because Terra may add types.
+ */
+function shortenedType(type: string): string {
+  // A code point takes one or two UTF-16 units, so the first 2 x MAX + 2 units decide, and a type of
+  // megabytes is never split into an array whole.
+  const characters = [...type.slice(0, 2 * MAX_LOGGED_TYPE_CHARS + 2)];
+  return characters.length <= MAX_LOGGED_TYPE_CHARS ? type : `${characters.slice(0, MAX_LOGGED_TYPE_CHARS).join('')}\u2026`;
 }
 
 export function isEnvelopeProblem(value: TerraEvent | EnvelopeProblem): value is EnvelopeProblem {

@@ -71,6 +71,8 @@ export function extractModelRecords(event: HrvEvent, extracted: ExtractedSamples
   const records: ModelRecords = { sessions: [], sessionItemIndexes: [], dailies: [], unusableItems: 0 };
 
   event.data.forEach((item, index) => {
+    // An item that is not an object is already counted as invalid_item with the samples.
+    if (!isObject(item)) return;
     if (event.type === 'sleep') {
       const session = sessionOf(item, extracted.itemRmssd[index], zone, orderingMs);
       if (session === undefined) records.unusableItems += 1;

@@ -24,6 +24,8 @@ describe('loadReceiverConfig', () => {
       port: 8080,
       signingSecrets: [],
       signatureToleranceSeconds: 300,
+      signatureFailureBurst: 20,
+      signatureFailureRefillPerMinute: 10,
       spoolDir: './spool',
       maxBodyBytes: 64 * 1024 * 1024,
       defaultTimeZone: 'UTC',
@@ -126,10 +128,19 @@ describe('loadReceiverConfig', () => {
     ['PORT', '1e2', 'PORT: expected a whole number from 0 to 65535 (got "1e2")'],
     ['TERRA_SIGNATURE_TOLERANCE_SECONDS', '-5', 'TERRA_SIGNATURE_TOLERANCE_SECONDS: expected a whole number from 0 to 604800 (got "-5")'],
     ['TERRA_SIGNATURE_TOLERANCE_SECONDS', '1.5', 'TERRA_SIGNATURE_TOLERANCE_SECONDS: expected a whole number from 0 to 604800 (got "1.5")'],
+    ['SIGNATURE_FAILURE_BURST', '-1', 'SIGNATURE_FAILURE_BURST: expected a whole number from 0 to 100000 (got "-1")'],
+    ['SIGNATURE_FAILURE_REFILL_PER_MINUTE', '0', 'SIGNATURE_FAILURE_REFILL_PER_MINUTE: expected a whole number from 1 to 60000 (got "0")'],
+    ['SIGNATURE_FAILURE_REFILL_PER_MINUTE', '0.5', 'SIGNATURE_FAILURE_REFILL_PER_MINUTE: expected a whole number from 1 to 60000 (got "0.5")'],
   ])('reads %s=%j strictly', (name, value, problem) => {
     const env = { INFLUX_TOKEN: 't', [name]: value };
     if (problem === undefined) expect(loadReceiverConfig(env).port).toBe(8080);
     else expect(problemsOf(env)).toEqual([problem]);
+  });
+
+  it('reads the signature failure limit', () => {
+    const config = loadReceiverConfig({ INFLUX_TOKEN: 't', SIGNATURE_FAILURE_BURST: '0', SIGNATURE_FAILURE_REFILL_PER_MINUTE: '120' });
+    expect(config.signatureFailureBurst).toBe(0);
+    expect(config.signatureFailureRefillPerMinute).toBe(120);
   });
 
   it('keeps the time check on for a blank tolerance', () => {

@@ -5,6 +5,9 @@ import { generateSleepDeliveries } from '../terra/simulator/sleep-deliveries.js'
 import type { SleepItem, SleepWebhookBody } from '../terra/simulator/sleep-payload.js';
 import { mulberry32 } from '../terra/simulator/random.js';
 import { runBuiltCli } from './support/built-cli.js';
+import { findFreePort } from './support/free-port.js';
+import { runRecompute } from '../cli/recompute.js';
+import { loadReceiverConfig } from '../receiver/config.js';
 import { startInfluxDb, type InfluxDbServer, type InfluxRow } from './support/influxdb.js';
 import { startReceiverProcess, waitFor, type ReceiverProcess } from './support/receiver-process.js';
 import { referenceNights, type ReferenceNight } from './support/reference-nights.js';
@@ -259,10 +262,89 @@ describe('hrv_night on a real InfluxDB', () => {
     expectMatchesReference(await nightRows(inOrderDb, second), referenceNights(scenario.finalSleepItems.get(second)!, [], 1.0));
   });
 
+  it('draws a progress bar on a terminal', async () => {
+    const drawn: string[] = [];
+    const printed: string[] = [];
+    const progress = { isTTY: true, columns: 60, write: (text: string) => drawn.push(text) };
+    const output = { info: (message: string) => printed.push(message), error: (message: string) => printed.push(message) };
+
+    const summary = await runRecompute({}, loadReceiverConfig(receiverEnv(inOrderDb)), output, progress);
+
+    expect(summary.pairs).toBe(2);
+    expect(drawn[0]!.startsWith(`\r[${'-'.repeat(30)}] 0/2 ${scenario.people[0]} `)).toBe(true);
+    expect(drawn[0]!.length).toBe(60);
+    expect(drawn).toContain('\r\u001b[K');
+    expect(drawn.some((text) => text.startsWith(`\r[${'#'.repeat(15)}${'-'.repeat(15)}] 1/2 ${scenario.people[1]} `))).toBe(true);
+    expect(printed.at(-1)).toMatch(/^Recomputed 2 person and provider pairs with k = 0.5: \d+ nights written, 0 deleted, \d+ unchanged\.$/);
+  });
+
+  it('explains an unreachable InfluxDB', async () => {
+    const closedPort = await findFreePort();
+    const run = await runBuiltCli(['recompute'], { cwd: process.cwd(), env: { ...receiverEnv(inOrderDb), INFLUX_URL: `http://127.0.0.1:${closedPort}` } });
+
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain('recompute stopped: InfluxDB did not respond to a query: connect ECONNREFUSED');
+    expect(run.stderr).toContain('Check INFLUX_URL and the credentials, then run it again');
+  });
+
+  it('rejects an invalid HRV_NORMAL_RANGE_SD', async () => {
+    const run = await runBuiltCli(['recompute'], { cwd: process.cwd(), env: { ...receiverEnv(inOrderDb), HRV_NORMAL_RANGE_SD: 'wide' } });
+
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain('HRV_NORMAL_RANGE_SD: expected a decimal number from 0.1 to 3, such as 0.5 (got "wide")');
+  });
+
   it('names an unknown person', async () => {
     const run = await runBuiltCli(['recompute', '--person', 'nobody'], { cwd: process.cwd(), env: receiverEnv(inOrderDb) });
 
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain('no sessions or daily averages are stored for person "nobody"; stored: ');
+  });
+});
+
+describe.each([
+  { apiVersion: '1' as const, label: 'InfluxQL DELETE' },
+  { apiVersion: '2' as const, label: '/api/v2/delete through the test gateway' },
+])('moved night removed with $label', ({ apiVersion }) => {
+  // The person id holds quotes and a backslash, which both delete paths must quote correctly.
+  const person = `o'brien "q" \\ x`;
+  let influx: InfluxDbServer;
+  let receiver: ReceiverProcess;
+
+  beforeAll(async () => {
+    influx = await startInfluxDb();
+    const env: Record<string, string> =
+      apiVersion === '1'
+        ? { INFLUX_API_VERSION: '1', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database }
+        : { INFLUX_API_VERSION: '2', INFLUX_URL: influx.v2Url, INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org, INFLUX_BUCKET: influx.database };
+    receiver = await startReceiverProcess({ env: { ...env, TERRA_SIGNING_SECRET: SECRET } });
+  });
+
+  afterAll(async () => {
+    await receiver?.dispose();
+    await influx?.dispose();
+  });
+
+  it('keeps only the corrected night', async () => {
+    const delivery = generateSleepDeliveries({ people: 1, nights: 1, seed: 3, endDate: '2026-11-02' })[0]!;
+    const body = { ...delivery.body, user: { ...delivery.body.user, reference_id: person } };
+    const wrong = wrongDateCopy(body);
+
+    await deliverAll(receiver, [
+      { body: JSON.stringify(wrong), orderingMs: EMITTED_FROM_MS },
+      { body: JSON.stringify(body), orderingMs: EMITTED_FROM_MS + 1 },
+    ]);
+
+    const escaped = person.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+    const nights = await influx.query(`SELECT rmssd, basis FROM hrv_night WHERE person = '${escaped}'`);
+    const sessions = await influx.query(`SELECT night_date FROM hrv_session WHERE person = '${escaped}'`);
+    expect(nights.map((row) => new Date(Number(BigInt(row.time as string) / 1_000_000n)).toISOString().slice(0, 10))).toEqual(['2026-11-02']);
+    expect(sessions.map((row) => row.night_date)).toEqual(['2026-11-02']);
+    const model = receiver.logs.filter((line) => line.msg === 'delivery processed').at(-1)?.model;
+    expect(model).toEqual({
+      sessions: { written: 1, unchanged: 0, olderCopies: 0 },
+      dailies: { written: 0, unchanged: 0, olderCopies: 0 },
+      nights: { written: 1, deleted: 1, unchanged: 0 },
+    });
   });
 });

@@ -19,6 +19,21 @@ describe('line protocol', () => {
     expect(lines).toEqual([testCase.line]);
   });
 
+  it('hrv: several samples in order', () => {
+    const tags = { person: 'alice', provider: 'GARMIN', userId: 'user-1' };
+    const samples = [
+      { measure: 'rmssd' as const, valueMs: 42.5, epochNanoseconds: 1767225600123456000n },
+      { measure: 'sdnn' as const, valueMs: 61, epochNanoseconds: 1767225600123456000n },
+      { measure: 'rmssd' as const, valueMs: 0.001, epochNanoseconds: 1767225900000000000n },
+    ];
+
+    expect(hrvSampleLines({ source: 'sleep', samples }, tags)).toEqual([
+      'hrv,person=alice,provider=GARMIN,source=sleep,user_id=user-1 rmssd=42.5 1767225600123456000',
+      'hrv,person=alice,provider=GARMIN,source=sleep,user_id=user-1 sdnn=61 1767225600123456000',
+      'hrv,person=alice,provider=GARMIN,source=sleep,user_id=user-1 rmssd=0.001 1767225900000000000',
+    ]);
+  });
+
   it.each(fixture.terraEvent.map((c) => [c.why, c] as const))('terra_event: %s', (_why, testCase) => {
     expect(terraEventLine(testCase.fields, testCase.tags, testCase.epochMilliseconds)).toBe(testCase.line);
   });

@@ -119,4 +119,12 @@ describe('classifyTerraEvent problems', () => {
   it('acknowledges an unknown type', () => {
     expect(classifyTerraEvent({ type: 'menstruation', data: 'anything' })).toEqual({ kind: 'other', type: 'menstruation' });
   });
+
+  it('shortens a long unknown type', () => {
+    expect(classifyTerraEvent({ type: 't'.repeat(64) })).toEqual({ kind: 'other', type: 't'.repeat(64) });
+    expect(classifyTerraEvent({ type: 't'.repeat(65) })).toEqual({ kind: 'other', type: `${'t'.repeat(64)}\u2026` });
+    expect(classifyTerraEvent({ type: '😀'.repeat(65) })).toEqual({ kind: 'other', type: `${'😀'.repeat(64)}\u2026` });
+    expect(classifyTerraEvent({ type: '😀'.repeat(64) })).toEqual({ kind: 'other', type: '😀'.repeat(64) });
+    expect(classifyTerraEvent({ type: 'x'.repeat(10_000_000) })).toEqual({ kind: 'other', type: `${'x'.repeat(64)}\u2026` });
+  });
 });

@@ -1,31 +1,32 @@
 // Real parts: the built receiver as a child process, a real 128 KiB tmpfs as its spool, and influxd
 // started by the harness. Mounting needs root and CAP_SYS_ADMIN; without them the test is skipped
 // and prints why.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signTerraBody } from '../terra/signature.js';
 import { startInfluxDb, type InfluxDbServer } from './support/influxdb.js';
 import { startReceiverProcess, type ReceiverProcess } from './support/receiver-process.js';
+import { mountSmallTmpfs } from './support/small-tmpfs.js';
 import { readTerraSample } from './support/terra-samples.js';
 
 const SECRET = 'whsec-disk-full-3b9d';
-const mountPoint = mkdtempSync(join(tmpdir(), 'hrv-tmpfs-'));
-
-function mountSmallDisk(): string | undefined {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=128k', 'tmpfs', mountPoint], { stdio: 'pipe' });
-    return undefined;
-  } catch (error) {
-    return String((error as { stderr?: Buffer }).stderr ?? error).trim();
-  }
-}
-
-const mountProblem = mountSmallDisk();
+const mounted = mountSmallTmpfs('128k');
+const mountProblem = 'problem' in mounted ? mounted.problem : undefined;
+const disk = 'problem' in mounted ? undefined : mounted;
 if (mountProblem !== undefined) {
   console.log(`spool-disk-full.test.ts skipped: cannot mount a small tmpfs (${mountProblem}); it needs root with CAP_SYS_ADMIN.`);
+}
+
+async function deliver(receiver: ReceiverProcess, body: Buffer): Promise<number> {
+  const headers = { 'content-type': 'application/json', 'x-terra-signature': signTerraBody(body, SECRET, Math.floor(Date.now() / 1000)) };
+  const response = await fetch(receiver.webhookUrl, { method: 'POST', body, headers });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+function processedCount(receiver: ReceiverProcess): number {
+  return receiver.logs.filter((line) => line.msg === 'delivery processed').length;
 }
 
 describe.skipIf(mountProblem !== undefined)('spool on a full disk', () => {
@@ -35,14 +36,13 @@ describe.skipIf(mountProblem !== undefined)('spool on a full disk', () => {
   beforeAll(async () => {
     influx = await startInfluxDb();
     const env = { INFLUX_API_VERSION: '1', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database, TERRA_SIGNING_SECRET: SECRET, INFLUX_RETRY_MAX_DELAY_SECONDS: '1' };
-    receiver = await startReceiverProcess({ env, spoolDir: join(mountPoint, 'spool') });
+    receiver = await startReceiverProcess({ env, spoolDir: join(disk!.mountPoint, 'spool') });
   });
 
   afterAll(async () => {
     await receiver?.dispose();
     await influx?.dispose();
-    execFileSync('umount', [mountPoint]);
-    rmSync(mountPoint, { recursive: true, force: true });
+    disk?.dispose();
   });
 
   it('acknowledges only deliveries written whole', async () => {
@@ -54,11 +54,9 @@ describe.skipIf(mountProblem !== undefined)('spool on a full disk', () => {
     for (let index = 0; index < 8; index += 1) {
       template.user.reference_id = `disk-${index}`;
       const body = Buffer.from(JSON.stringify(template));
-      const headers = { 'content-type': 'application/json', 'x-terra-signature': signTerraBody(body, SECRET, Math.floor(Date.now() / 1000)) };
-      const response = await fetch(receiver.webhookUrl, { method: 'POST', body, headers });
-      await response.arrayBuffer();
-      statuses.push(response.status);
-      if (response.status === 200) bodies.set(`disk-${index}`, body);
+      const status = await deliver(receiver, body);
+      statuses.push(status);
+      if (status === 200) bodies.set(`disk-${index}`, body);
     }
 
     expect(statuses).toContain(503);
@@ -74,8 +72,21 @@ describe.skipIf(mountProblem !== undefined)('spool on a full disk', () => {
     }
 
     await influx.restart();
-    await receiver.waitForLog(() => receiver.logs.filter((line) => line.msg === 'delivery processed').length === bodies.size);
+    await receiver.waitForLog(() => processedCount(receiver) === bodies.size);
     const rows = await influx.query('SELECT count(rmssd) FROM hrv');
     expect(rows[0]?.count).toBe(95 * bodies.size);
+  });
+
+  it('accepts deliveries again once space returns', async () => {
+    // The worker removed the stored deliveries above, which freed the disk.
+    expect(readdirSync(join(receiver.spoolDir, 'pending'))).toEqual([]);
+    const processedBefore = processedCount(receiver);
+    const template = JSON.parse(readTerraSample('sleep-garmin.json').toString('utf8'));
+    template.user.reference_id = 'disk-after';
+
+    expect(await deliver(receiver, Buffer.from(JSON.stringify(template)))).toBe(200);
+    await receiver.waitForLog(() => processedCount(receiver) === processedBefore + 1);
+    const rows = await influx.query(`SELECT count(rmssd) FROM hrv WHERE person = 'disk-after'`);
+    expect(rows[0]?.count).toBe(95);
   });
 });

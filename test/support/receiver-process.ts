@@ -20,6 +20,8 @@ export interface ReceiverProcess {
   readonly spoolDir: string;
   /** Every stdout line parsed as JSON, and every other line as `{ level: 0, msg: line }`. */
   readonly logs: LogLine[];
+  /** Process id of the running receiver, or undefined while none runs. It changes on restart. */
+  pid(): number | undefined;
   /** Raw stdout and stderr, to assert that nothing secret was printed. */
   output(): string;
   kill(signal: NodeJS.Signals): Promise<number | null>;
@@ -98,6 +100,7 @@ export async function startReceiverProcess(options: ReceiverProcessOptions): Pro
     port,
     spoolDir,
     logs,
+    pid: () => (isRunning() ? child?.pid : undefined),
     output: () => output,
     async kill(signal) {
       if (child?.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;

@@ -12,6 +12,11 @@
  *   without a colon is sent without credentials, which 1.x accepts only while auth is off.
  * Every other path (`/ping`, `/query`, `/write`) is passed through unchanged, and `/health` returns
  * what 1.8 returns, based on the upstream's `/ping`.
+ *
+ * `/api/v2/delete` (served by InfluxDB 2.x and Enterprise 1.8+) is translated into an InfluxQL
+ * `DELETE` on the upstream, for the predicate form the receiver sends: `_measurement` and tag
+ * equalities joined by AND. With `upstreamAuthorization` set, the upstream is a real 2.x and the
+ * request is forwarded unchanged.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { finished } from 'node:stream/promises';
@@ -117,6 +122,22 @@ async function sendError(request: IncomingMessage, response: ServerResponse, sta
   response.end(body);
 }
 
+/** Reads `_measurement="m" AND "tag"="value"` into key and value pairs; an unreadable predicate gives []. */
+export function parseDeletePredicate(predicate: string): Array<[string, string]> {
+  const term = /^\s*(?:"((?:[^"\\]|\\.)*)"|([A-Za-z_][A-Za-z0-9_]*))\s*=\s*"((?:[^"\\]|\\.)*)"\s*(AND\s+|$)/i;
+  const unescape = (text: string) => text.replace(/\\(.)/g, '$1');
+  const pairs: Array<[string, string]> = [];
+  let rest = predicate;
+  while (rest.trim() !== '') {
+    const match = term.exec(rest);
+    if (match === null) return [];
+    pairs.push([unescape(match[1] ?? match[2] ?? ''), unescape(match[3] ?? '')]);
+    rest = rest.slice(match[0].length);
+    if (match[4] === '') break;
+  }
+  return rest.trim() === '' ? pairs : [];
+}
+
 class V2WriteGatewayServer implements V2WriteGateway {
   readonly writes: GatewayWrite[] = [];
   private readonly failures: InjectedFailure[] = [];
@@ -166,6 +187,7 @@ class V2WriteGatewayServer implements V2WriteGateway {
 
     if (incoming.pathname === '/api/v2/write') return this.handleWrite(request, response);
     if (incoming.pathname === '/health') return this.handleHealth(request, response);
+    if (incoming.pathname === '/api/v2/delete' && this.options.upstreamAuthorization === undefined) return this.handleDelete(request, response);
     await this.forward(request, response, this.upstreamUrlFor(incoming), forwardableHeaders(request.headers));
   }
 
@@ -235,6 +257,34 @@ class V2WriteGatewayServer implements V2WriteGateway {
       target.searchParams.set('p', credentials.password);
     }
     return headers;
+  }
+
+  /** Runs a v2 delete request as one InfluxQL DELETE statement on the 1.x upstream. */
+  private async handleDelete(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const parameters = new URL(request.url ?? '/', 'http://gateway.invalid').searchParams;
+    const mapping = bucketToDatabase(parameters.get('bucket') ?? '');
+    if ('error' in mapping) return sendError(request, response, 404, mapping.error);
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { start?: string; stop?: string; predicate?: string };
+    const conditions = parseDeletePredicate(body.predicate ?? '');
+    const measurement = conditions.find(([key]) => key === '_measurement')?.[1];
+    if (conditions.length === 0 || measurement === undefined || body.start === undefined || body.stop === undefined) {
+      return sendError(request, response, 400, 'the test gateway supports only _measurement and tag equalities joined by AND, with start and stop');
+    }
+
+    const quote = (text: string, mark: string) => `${mark}${text.replace(/\\/g, '\\\\').replaceAll(mark, `\\${mark}`)}${mark}`;
+    const tags = conditions.filter(([key]) => key !== '_measurement').map(([key, value]) => `${quote(key, '"')} = ${quote(value, "'")}`);
+    const where = [...tags, `time >= '${body.start}'`, `time <= '${body.stop}'`].join(' AND ');
+    const target = new URL('/query', this.options.upstreamUrl);
+    target.searchParams.set('db', mapping.database);
+    target.searchParams.set('q', `DELETE FROM ${quote(measurement, '"')} WHERE ${where}`);
+    const upstream = await fetch(target, { method: 'POST' });
+    const result = (await upstream.json()) as { results?: Array<{ error?: string }>; error?: string };
+    const error = result.error ?? result.results?.[0]?.error;
+    if (upstream.status !== 200 || error !== undefined) return sendError(request, response, 400, error ?? `upstream HTTP ${upstream.status}`);
+    response.writeHead(204);
+    response.end();
   }
 
   private takeInjectedFailure(): InjectedFailure | undefined {
