@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** Content of a journal file when it was opened. */
@@ -16,20 +16,22 @@ export interface OpenedJournal {
  * kernel has it, while a power cut can lose the lines of the last seconds. So it suits state whose
  * loss only repeats work. A rewrite goes to a temporary file, is fsynced and renamed over the old
  * file, so the journal is never half rewritten. Appends and rewrites run one at a time, in order.
+ * The file is opened for each write and never held open, because an open file keeps its file
+ * system from being remounted read-only.
  */
 export class JsonLinesJournal {
   private queue: Promise<void> = Promise.resolve();
   private lines: number;
+  private closed = false;
 
   private constructor(
     private readonly path: string,
-    private file: FileHandle,
     lines: number,
   ) {
     this.lines = lines;
   }
 
-  /** Opens or creates the journal file, creating its folder too. */
+  /** Reads the journal file, if there is one, after creating its folder. */
   static async open(path: string): Promise<OpenedJournal> {
     await mkdir(dirname(path), { recursive: true });
     const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
@@ -48,8 +50,7 @@ export class JsonLinesJournal {
       }
     }
 
-    const file = await open(path, 'a', 0o600);
-    return { journal: new JsonLinesJournal(path, file, lines.length), entries, unreadableLines };
+    return { journal: new JsonLinesJournal(path, lines.length), entries, unreadableLines };
   }
 
   /** Lines in the file, stale ones included, so that callers know when a rewrite pays off. */
@@ -63,7 +64,7 @@ export class JsonLinesJournal {
     const text = entries.map((entry) => `${JSON.stringify(entry)}\n`).join('');
 
     return this.enqueue(async () => {
-      await this.file.appendFile(text, 'utf8');
+      await appendFile(this.path, text, { encoding: 'utf8', mode: 0o600 });
       this.lines += entries.length;
     });
   }
@@ -77,22 +78,19 @@ export class JsonLinesJournal {
       await writeAndSync(temporaryPath, text);
       await rename(temporaryPath, this.path);
       await syncFolder(dirname(this.path));
-      const previous = this.file;
-      this.file = await open(this.path, 'a', 0o600);
       this.lines = entries.length;
-      await previous.close();
     });
   }
 
-  /** Waits for pending writes, fsyncs and closes the file. */
+  /** Waits for pending writes and fsyncs the file; later writes fail. */
   close(): Promise<void> {
-    return this.enqueue(async () => {
-      await this.file.sync();
-      await this.file.close();
-    });
+    const run = this.enqueue(() => syncFile(this.path));
+    this.closed = true;
+    return run;
   }
 
   private enqueue(task: () => Promise<void>): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`the journal ${this.path} is closed`));
     const run = this.queue.then(task);
     this.queue = run.catch(() => undefined);
     return run;
@@ -110,6 +108,20 @@ async function writeAndSync(path: string, text: string): Promise<void> {
     throw error;
   }
   await file.close();
+}
+
+/** fsyncs a file that exists, or does nothing when it does not. */
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (handle === undefined) return;
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /** fsyncs a folder, so that a rename inside it survives a power cut. */

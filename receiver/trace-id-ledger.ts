@@ -12,7 +12,7 @@ export const PROCESSED_RETENTION_MS = 48 * 3600 * 1000;
 /**
  * Most processed ids remembered; past it the oldest are forgotten first. 100,000 ids in 48 h is
  * about 35 deliveries a minute, far above what a household's wearables send. They take about
- * 12 MB of memory and 6.4 MB of journal (`npm run bench:trace-ids`, docs/benchmarks.md).
+ * 11.4 MB of memory and 6.4 MB of journal (`npm run bench:trace-ids`, docs/benchmarks.md).
  */
 export const MAX_PROCESSED_IDS = 100_000;
 
