@@ -1,3 +1,4 @@
+import { parseTerraTimestamp } from '../terra/timestamp.js';
 import { checkSimulatedSleepOptions, DEFAULT_SEED, resolveEndDate } from '../terra/simulator/simulation-options.js';
 import {
   countSleepDeliveries,
@@ -134,7 +135,11 @@ function recordRejection(summary: SimulateSummary, key: string, detail: string, 
 /** Posts one delivery and adds its outcome to `summary`. */
 async function sendDelivery(delivery: SimulatedSleepDelivery, options: SimulateOptions, summary: SimulateSummary, output: CommandOutput): Promise<void> {
   try {
-    const result = await deliverSignedBody(options.url, JSON.stringify(delivery.body), options.secret, options.delivery);
+    // Terra stamps a record when it emits it; the simulator uses the session's update time, so that
+    // sending the same night again is an identical copy rather than a newer one.
+    const updatedNs = parseTerraTimestamp(delivery.body.user.last_webhook_update, 'UTC');
+    const orderingTimestampMs = updatedNs === undefined ? undefined : Number(updatedNs / 1_000_000n);
+    const result = await deliverSignedBody(options.url, JSON.stringify(delivery.body), options.secret, { ...options.delivery, orderingTimestampMs });
     if (result.status >= 200 && result.status < 300) {
       summary.accepted += 1;
       summary.rmssdSamplesAccepted += delivery.hrvSampleCount;

@@ -4,7 +4,7 @@ import type { ModelStore } from '../influx/model-store.js';
 import { affectedNightRanges, type DayRange } from './affected-nights.js';
 import { dayNumberOf, nightPointNanoseconds } from './night-date.js';
 import { computeNightValues } from './night-values.js';
-import { groupByKey, latestCopies, latestCopy, leavesFieldsBehind, planReplacements, type RecordIdentity } from './replacement-plan.js';
+import { groupBy, latestCopies, latestCopy, leavesFieldsBehind, planReplacements, type RecordIdentity, type ReplacementPlan } from './replacement-plan.js';
 import { computeNightRow, NORMAL_RANGE_WINDOW_DAYS, type NightRow } from './rolling-values.js';
 import { compareCopies, toDailyValue, toSessionValue, type DailyAverageRecord, type SleepSessionRecord } from './stored-records.js';
 
@@ -14,6 +14,8 @@ const NS_PER_DAY = BigInt(MS_PER_DAY) * 1_000_000n;
  * days of it. NOTE: a provider that moved a session's start further would leave the old copy too.
  */
 const SESSION_LOOKUP_DAYS = 7n;
+/** Rebuilds of one person by `recompute` while the receiver keeps storing sessions. */
+const REBUILD_ATTEMPTS = 3;
 /** Sessions are read from this many days before their night, since a night starts the day before. */
 const SESSION_START_MARGIN_DAYS = 3;
 
@@ -46,13 +48,23 @@ export class NightUpdater {
     private readonly normalRangeSd: number,
   ) {}
 
-  /** Stores the latest copy of each session and daily average, then refreshes the nights they affect. */
+  /**
+   * Stores the latest copy of each session and daily average, then refreshes the nights they
+   * affect. The order makes a retry after any failure complete the update: new copies are written
+   * first, the nights of every copy that is not older than the stored one are refreshed even when
+   * nothing changed, and stored copies that moved to another time are deleted last.
+   */
   async applyRecords(tags: ModelTags, sessions: readonly SleepSessionRecord[], dailies: readonly DailyAverageRecord[]): Promise<ModelOutcome> {
-    const changedDays = new Set<number>();
-    const sessionCounts = await this.replaceSessions(tags, sessions, changedDays);
-    const dailyCounts = await this.replaceDailies(tags, dailies, changedDays);
+    const sessionPlan = await this.planSessions(tags, sessions);
+    const dailyPlan = await this.planDailies(tags, dailies);
+
+    const lines = [...sessionPlan.writes.map((session) => sessionLine(session, tags)), ...dailyPlan.writes.map((daily) => dailyLine(daily, tags))];
+    await this.store.write(lines);
+    const changedDays = new Set([...sessionPlan.affected.map((session) => dayNumberOf(session.nightDate)), ...dailyPlan.affected.map((daily) => dayNumberOf(daily.date))]);
     const nights = await this.refreshNights(tags, affectedNightRanges(changedDays));
-    return { sessions: sessionCounts, dailies: dailyCounts, nights };
+    await this.store.deletePoints(SESSION_MEASUREMENT, tags, sessionPlan.obsolete.map((session) => session.startNs));
+
+    return { sessions: countsOf(sessionPlan), dailies: countsOf(dailyPlan), nights };
   }
 
   /**
@@ -63,7 +75,7 @@ export class NightUpdater {
   async findOlderCopies(tags: ModelTags, incoming: readonly SleepSessionRecord[]): Promise<Set<SleepSessionRecord>> {
     if (incoming.length === 0) return new Set();
     const stored = await this.readSessionsAround(tags, incoming);
-    const copiesByKey = groupByKey([...stored, ...incoming], SESSION_IDENTITY);
+    const copiesByKey = groupBy([...stored, ...incoming], SESSION_IDENTITY.keyOf);
 
     const older = incoming.filter((session) => compareCopies(latestCopy(copiesByKey.get(session.key)!)!, session) > 0);
     return new Set(older);
@@ -76,27 +88,18 @@ export class NightUpdater {
     return this.store.readSessions(tags, min(starts) - lookup, max(starts) + lookup);
   }
 
-  private async replaceSessions(tags: ModelTags, incoming: readonly SleepSessionRecord[], changedDays: Set<number>): Promise<RecordCounts> {
-    if (incoming.length === 0) return { written: 0, unchanged: 0, olderCopies: 0 };
+  private async planSessions(tags: ModelTags, incoming: readonly SleepSessionRecord[]): Promise<ReplacementPlan<SleepSessionRecord>> {
+    if (incoming.length === 0) return planReplacements([], [], SESSION_IDENTITY);
     const stored = await this.readSessionsAround(tags, incoming);
-    const plan = planReplacements(incoming, stored, SESSION_IDENTITY);
-
-    await this.store.deletePoints(SESSION_MEASUREMENT, tags, plan.deletes.map((session) => session.startNs));
-    await this.store.write(plan.writes.map((session) => sessionLine(session, tags)));
-    for (const session of [...plan.writes, ...plan.replaced]) changedDays.add(dayNumberOf(session.nightDate));
-    return { written: plan.writes.length, unchanged: plan.unchanged, olderCopies: plan.olderCopies };
+    return planReplacements(incoming, stored, SESSION_IDENTITY);
   }
 
-  private async replaceDailies(tags: ModelTags, incoming: readonly DailyAverageRecord[], changedDays: Set<number>): Promise<RecordCounts> {
-    if (incoming.length === 0) return { written: 0, unchanged: 0, olderCopies: 0 };
+  /** A day's average always has the same time, so a new copy overwrites the stored one in place. */
+  private async planDailies(tags: ModelTags, incoming: readonly DailyAverageRecord[]): Promise<ReplacementPlan<DailyAverageRecord>> {
+    if (incoming.length === 0) return planReplacements([], [], DAILY_IDENTITY);
     const days = incoming.map((daily) => dayNumberOf(daily.date));
     const stored = await this.store.readDailies(tags, Math.min(...days), Math.max(...days));
-    const plan = planReplacements(incoming, stored, DAILY_IDENTITY);
-
-    await this.store.deletePoints(DAILY_MEASUREMENT, tags, plan.deletes.map(DAILY_IDENTITY.timeNsOf));
-    await this.store.write(plan.writes.map((daily) => dailyLine(daily, tags)));
-    for (const daily of plan.writes) changedDays.add(dayNumberOf(daily.date));
-    return { written: plan.writes.length, unchanged: plan.unchanged, olderCopies: plan.olderCopies };
+    return planReplacements(incoming, stored, DAILY_IDENTITY);
   }
 
   /**
@@ -134,8 +137,25 @@ export class NightUpdater {
     return counts;
   }
 
-  /** Rebuilds every night of this person and provider from what InfluxDB holds. */
+  /**
+   * Rebuilds every night of this person and provider from what InfluxDB holds. When the receiver
+   * stores a session meanwhile, the rows written from the older state are rebuilt again, up to
+   * three times, so that a night never ends older than its sessions.
+   */
   async rebuildAll(tags: ModelTags): Promise<ModelOutcome['nights']> {
+    const total = { written: 0, deleted: 0, unchanged: 0 };
+    for (let attempt = 1; attempt <= REBUILD_ATTEMPTS; attempt += 1) {
+      const versionBefore = await this.store.inputVersion(tags);
+      const counts = await this.rebuildOnce(tags);
+      total.written += counts.written;
+      total.deleted += counts.deleted;
+      total.unchanged = counts.unchanged;
+      if ((await this.store.inputVersion(tags)) === versionBefore) break;
+    }
+    return total;
+  }
+
+  private async rebuildOnce(tags: ModelTags): Promise<ModelOutcome['nights']> {
     const bounds = await Promise.all([SESSION_MEASUREMENT, DAILY_MEASUREMENT, NIGHT_MEASUREMENT].map((measurement) => this.store.timeBounds(measurement, tags)));
     const known = bounds.filter((bound) => bound !== undefined);
     if (known.length === 0) return { written: 0, deleted: 0, unchanged: 0 };
@@ -155,6 +175,10 @@ export class NightUpdater {
     const dailies = (await this.store.readDailies(tags, fromDay, toDay)).map(toDailyValue);
     return computeNightValues(sessions, dailies);
   }
+}
+
+function countsOf(plan: ReplacementPlan<unknown>): RecordCounts {
+  return { written: plan.writes.length, unchanged: plan.unchanged, olderCopies: plan.olderCopies };
 }
 
 function sameNightRow(a: NightRow, b: NightRow): boolean {

@@ -1,14 +1,17 @@
 import { compareCopies, sameRecord, type StoredRecord } from './stored-records.js';
 
-/** What to delete and write so that storage keeps only the latest copy of every record. */
+/** What to write and delete so that storage keeps only the latest copy of every record. */
 export interface ReplacementPlan<T> {
-  /** Stored copies to delete before the writes: their time differs, or a field would linger. */
-  deletes: T[];
   writes: T[];
-  /** Every copy that `writes` replaces, deleted or overwritten; their days are affected too. */
-  replaced: T[];
+  /**
+   * Stored copies whose time differs from the copy that replaces them. They are deleted last,
+   * after the nights are refreshed, so that a retry after a failure still sees their night dates.
+   */
+  obsolete: T[];
+  /** Incoming copies that are not older than the stored ones, and the stored copies they meet. */
+  affected: T[];
   unchanged: number;
-  /** Incoming copies older than the stored one, which are ignored. */
+  /** Incoming copies older than a stored one, which are ignored. */
   olderCopies: number;
 }
 
@@ -24,19 +27,53 @@ export function latestCopy<T extends StoredRecord>(copies: readonly T[]): T | un
   return latest;
 }
 
-/** Keeps the latest copy of each key, for a delivery that carries one record twice. */
-export function latestCopies<T extends StoredRecord>(records: readonly T[], identity: RecordIdentity<T>): T[] {
-  const byKey = groupByKey(records, identity);
-  return [...byKey.values()].map((copies) => latestCopy(copies)!);
+export function groupBy<T>(records: readonly T[], keyOf: (record: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const record of records) {
+    const key = keyOf(record);
+    groups.set(key, [...(groups.get(key) ?? []), record]);
+  }
+  return groups;
 }
 
-export function groupByKey<T>(records: readonly T[], identity: RecordIdentity<T>): Map<string, T[]> {
-  const byKey = new Map<string, T[]>();
-  for (const record of records) {
-    const key = identity.keyOf(record);
-    byKey.set(key, [...(byKey.get(key) ?? []), record]);
+/**
+ * Keeps the latest copy of each key, and of each time: two records at the same time would be one
+ * InfluxDB point, so only one of them can be stored.
+ */
+export function latestCopies<T extends StoredRecord>(records: readonly T[], identity: RecordIdentity<T>): T[] {
+  const byKey = [...groupBy(records, identity.keyOf).values()].map((copies) => latestCopy(copies)!);
+  return [...groupBy(byKey, (record) => String(identity.timeNsOf(record))).values()].map((copies) => latestCopy(copies)!);
+}
+
+/**
+ * Plans how incoming copies replace stored ones. A copy replaces the stored records with its key,
+ * and any other record at its time, unless one of them wins under compareCopies. Writing it
+ * overwrites the stored point at its time; a stored copy at another time becomes obsolete.
+ */
+export function planReplacements<T extends StoredRecord>(incoming: readonly T[], stored: readonly T[], identity: RecordIdentity<T>): ReplacementPlan<T> {
+  const plan: ReplacementPlan<T> = { writes: [], obsolete: [], affected: [], unchanged: 0, olderCopies: 0 };
+  const storedByKey = groupBy(stored, identity.keyOf);
+  const storedByTime = groupBy(stored, (record) => String(identity.timeNsOf(record)));
+
+  for (const record of latestCopies(incoming, identity)) {
+    const timeNs = identity.timeNsOf(record);
+    const copies = storedByKey.get(identity.keyOf(record)) ?? [];
+    const others = (storedByTime.get(String(timeNs)) ?? []).filter((other) => identity.keyOf(other) !== identity.keyOf(record));
+    const current = latestCopy([...copies, ...others]);
+    if (current !== undefined && compareCopies(current, record) > 0) {
+      plan.olderCopies += 1;
+      continue;
+    }
+
+    plan.affected.push(record, ...copies, ...others);
+    if (copies.length === 1 && others.length === 0 && sameRecord(copies[0]!, record)) {
+      plan.unchanged += 1;
+      continue;
+    }
+    plan.writes.push(record);
+    plan.obsolete.push(...copies.filter((copy) => identity.timeNsOf(copy) !== timeNs));
   }
-  return byKey;
+  return plan;
 }
 
 /**
@@ -45,34 +82,4 @@ export function groupByKey<T>(records: readonly T[], identity: RecordIdentity<T>
  */
 export function leavesFieldsBehind(previous: object, next: object): boolean {
   return Object.entries(previous).some(([name, value]) => value !== undefined && (next as Record<string, unknown>)[name] === undefined);
-}
-
-/**
- * Plans how incoming copies replace stored ones. A copy replaces the stored record with the same
- * key unless the stored one is later (compareCopies); an identical copy changes nothing.
- */
-export function planReplacements<T extends StoredRecord>(incoming: readonly T[], stored: readonly T[], identity: RecordIdentity<T>): ReplacementPlan<T> {
-  const plan: ReplacementPlan<T> = { deletes: [], writes: [], replaced: [], unchanged: 0, olderCopies: 0 };
-  const storedByKey = groupByKey(stored, identity);
-
-  for (const record of latestCopies(incoming, identity)) {
-    const copies = storedByKey.get(identity.keyOf(record)) ?? [];
-    const current = latestCopy(copies);
-    if (current !== undefined && compareCopies(current, record) > 0) {
-      plan.olderCopies += 1;
-      continue;
-    }
-    if (current !== undefined && copies.length === 1 && sameRecord(current, record)) {
-      plan.unchanged += 1;
-      continue;
-    }
-
-    for (const copy of copies) {
-      const moved = identity.timeNsOf(copy) !== identity.timeNsOf(record);
-      if (moved || leavesFieldsBehind(copy, record)) plan.deletes.push(copy);
-      plan.replaced.push(copy);
-    }
-    plan.writes.push(record);
-  }
-  return plan;
 }

@@ -42,15 +42,15 @@ export function sessionKey(summaryId: string | undefined, startNs: bigint): stri
 }
 
 /**
- * Returns the record's fields other than the ordering timestamp, sorted by name, as text. A record
- * read back from InfluxDB has its fields in another order than one taken from a payload, so the
- * order must not count.
+ * Returns the record's fields other than the ordering timestamp as text, with the names sorted,
+ * so that a record read back from InfluxDB and one built from a payload compare equal.
  */
 function contentFingerprint(record: StoredRecord): string {
-  const { orderingMs: _ordering, ...content } = record;
-  const fields = content as Record<string, unknown>;
-  const sorted = Object.fromEntries(Object.keys(fields).sort().map((name) => [name, fields[name]]));
-  return JSON.stringify(sorted, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+  const entries = Object.entries(record)
+    .filter(([name, value]) => name !== 'orderingMs' && value !== undefined)
+    .map(([name, value]) => [name, typeof value === 'bigint' ? value.toString() : value] as const)
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  return JSON.stringify(entries);
 }
 
 /**

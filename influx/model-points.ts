@@ -18,7 +18,11 @@ function modelPoint(measurement: string, tags: ModelTags): Point {
   return new Point(measurement).tag('person', lineProtocolTagValue(tags.person)).tag('provider', lineProtocolTagValue(tags.provider));
 }
 
-/** Builds the `hrv_session` line of a session; its time is the session's start. */
+/**
+ * Builds the `hrv_session` line of a session; its time is the session's start. InfluxDB merges a
+ * point's fields with those of the point it overwrites, so `summary_id` is always written (empty
+ * when Terra sent none), and readers use `rmssd` only when `basis` is not `none`.
+ */
 export function sessionLine(session: SleepSessionRecord, tags: ModelTags): string {
   const point = modelPoint(SESSION_MEASUREMENT, tags)
     .stringField('start_time', session.startTime)
@@ -28,16 +32,21 @@ export function sessionLine(session: SleepSessionRecord, tags: ModelTags): strin
     .stringField('basis', session.basis)
     .intField('samples', session.samples)
     .intField('ordering_ms', session.orderingMs)
+    .stringField('summary_id', session.summaryId ?? '')
     .timestamp(session.startNs.toString());
-  if (session.summaryId !== undefined) point.stringField('summary_id', session.summaryId);
   if (session.rmssdMs !== undefined) point.floatField('rmssd', session.rmssdMs);
   return point.toLineProtocol() as string;
 }
 
-/** Builds the `hrv_daily` line of a day's average, at the same time of day as a night point. */
+/**
+ * Builds the `hrv_daily` line of a day's average, at the same time of day as a night point.
+ * `has_rmssd` tells readers whether `rmssd` belongs to this copy, because a copy without a valid
+ * average leaves the `rmssd` of the copy it overwrites in place.
+ */
 export function dailyLine(daily: DailyAverageRecord, tags: ModelTags): string {
   const point = modelPoint(DAILY_MEASUREMENT, tags)
     .stringField('date', daily.date)
+    .booleanField('has_rmssd', daily.rmssdMs !== undefined)
     .intField('ordering_ms', daily.orderingMs)
     .timestamp(nightPointNanoseconds(dayNumberOf(daily.date)).toString());
   if (daily.rmssdMs !== undefined) point.floatField('rmssd', daily.rmssdMs);

@@ -24,7 +24,8 @@ function withoutUndefined<T extends object>(value: T): T {
 
 function toSession(row: Row): SleepSessionRecord {
   const startNs = parseRfc3339Nanoseconds(row.time);
-  const summaryId = optionalText(row.summary_id);
+  const summaryId = optionalText(row.summary_id) || undefined;
+  const basis = row.basis as SessionBasis;
   return withoutUndefined({
     key: sessionKey(summaryId, startNs),
     summaryId,
@@ -33,15 +34,16 @@ function toSession(row: Row): SleepSessionRecord {
     endTime: String(row.end_time),
     nightDate: String(row.night_date),
     isNap: row.is_nap === true,
-    basis: row.basis as SessionBasis,
+    basis,
     samples: Number(row.samples),
-    rmssdMs: optionalNumber(row.rmssd),
+    rmssdMs: basis === 'none' ? undefined : optionalNumber(row.rmssd),
     orderingMs: Number(row.ordering_ms),
   });
 }
 
 function toDaily(row: Row): DailyAverageRecord {
-  return withoutUndefined({ date: String(row.date), rmssdMs: optionalNumber(row.rmssd), orderingMs: Number(row.ordering_ms) });
+  const rmssdMs = row.has_rmssd === true ? optionalNumber(row.rmssd) : undefined;
+  return withoutUndefined({ date: String(row.date), rmssdMs, orderingMs: Number(row.ordering_ms) });
 }
 
 function toNight(row: Row): NightRow {
@@ -81,7 +83,7 @@ export class ModelStore {
 
   /** Returns the daily averages of the days `fromDay..toDay` (day numbers). */
   async readDailies(tags: ModelTags, fromDay: number, toDay: number): Promise<DailyAverageRecord[]> {
-    const rows = await this.selectRows(DAILY_MEASUREMENT, ['date', 'rmssd', 'ordering_ms'], tags, nightPointNanoseconds(fromDay), nightPointNanoseconds(toDay));
+    const rows = await this.selectRows(DAILY_MEASUREMENT, ['date', 'rmssd', 'has_rmssd', 'ordering_ms'], tags, nightPointNanoseconds(fromDay), nightPointNanoseconds(toDay));
     return rows.map(toDaily);
   }
 
@@ -102,11 +104,11 @@ export class ModelStore {
     await this.writer.write(lines);
   }
 
-  /** Lists every person and provider that has sessions or daily averages, sorted. */
+  /** Lists every person and provider that has sessions, daily averages or nights, sorted. */
   async listModelTags(): Promise<ModelTags[]> {
     const found = new Map<string, ModelTags>();
-    for (const measurement of [SESSION_MEASUREMENT, DAILY_MEASUREMENT]) {
-      const series = await this.influxQl.select(`SELECT count("ordering_ms") FROM ${influxQlIdentifier(measurement)} GROUP BY "person", "provider"`);
+    for (const [measurement, field] of [[SESSION_MEASUREMENT, 'ordering_ms'], [DAILY_MEASUREMENT, 'ordering_ms'], [NIGHT_MEASUREMENT, 'status']] as const) {
+      const series = await this.influxQl.select(`SELECT count(${influxQlIdentifier(field)}) FROM ${influxQlIdentifier(measurement)} GROUP BY "person", "provider"`);
       for (const { tags } of series) {
         if (tags.person !== undefined && tags.provider !== undefined) found.set(`${tags.person}\n${tags.provider}`, { person: tags.person, provider: tags.provider });
       }
@@ -125,6 +127,20 @@ export class ModelStore {
     const lastRow = last?.rows[0];
     if (firstRow === undefined || lastRow === undefined) return undefined;
     return { fromNs: parseRfc3339Nanoseconds(firstRow.time), toNs: parseRfc3339Nanoseconds(lastRow.time) };
+  }
+
+  /**
+   * Returns a text that changes whenever a session or daily average of this person is written with
+   * another ordering timestamp: the count and sum of `ordering_ms` of both measurements.
+   */
+  async inputVersion(tags: ModelTags): Promise<string> {
+    const parts: unknown[] = [];
+    for (const measurement of [SESSION_MEASUREMENT, DAILY_MEASUREMENT]) {
+      const [series] = await this.influxQl.select(`SELECT count("ordering_ms"), sum("ordering_ms") FROM ${influxQlIdentifier(measurement)} WHERE ${tagCondition(tags)}`);
+      const row = series?.rows[0];
+      parts.push(row?.count ?? 0, row?.sum ?? 0);
+    }
+    return JSON.stringify(parts);
   }
 
   private async selectRows(measurement: string, fields: readonly string[], tags: ModelTags, fromNs: bigint, toNs: bigint): Promise<Row[]> {

@@ -59,6 +59,8 @@ const environmentSchema = z
   .object({
     HOST: z.string().min(1).default('0.0.0.0'),
     PORT: integer(0, 65535).default(8080),
+    ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
+    ADMIN_PORT: integer(0, 65535).optional(),
     TERRA_SIGNING_SECRET: optionalText,
     TERRA_SIGNATURE_TOLERANCE_SECONDS: integer(0, 7 * 24 * 3600).default(300),
     SIGNATURE_FAILURE_BURST: integer(0, 100_000).default(20),
@@ -85,6 +87,11 @@ const environmentSchema = z
     INFLUX_TIMEOUT_SECONDS: integer(1, 600).default(10),
     INFLUX_RETRY_MAX_DELAY_SECONDS: integer(1, 3600).default(60),
     HRV_NORMAL_RANGE_SD: decimal(0.1, 3).default(DEFAULT_NORMAL_RANGE_SD),
+    TERRA_PING_TIMEOUT_SECONDS: integer(1, 600).default(60),
+    TERRA_PING_ALLOW_HTTP_LOOPBACK: z
+      .enum(['true', 'false'], { error: 'expected true or false' })
+      .default('false')
+      .transform((text) => text === 'true'),
     LARGE_REQUEST_WARN_AFTER_SECONDS: integer(1, 7 * 24 * 3600).default(DEFAULT_WARN_AFTER_MS / 1000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -92,6 +99,10 @@ const environmentSchema = z
     if (env.INFLUX_API_VERSION === '2' && env.INFLUX_TOKEN === undefined) {
       const message = 'required when INFLUX_API_VERSION is 2 (set INFLUX_TOKEN or INFLUX_TOKEN_FILE)';
       context.addIssue({ code: 'custom', path: ['INFLUX_TOKEN'], message });
+    }
+    if (env.ADMIN_PORT !== undefined && env.ADMIN_PORT !== 0 && env.ADMIN_PORT === env.PORT) {
+      const message = 'must differ from PORT, because the webhook and the admin routes need a port each (leave ADMIN_PORT unset to serve both on PORT)';
+      context.addIssue({ code: 'custom', path: ['ADMIN_PORT'], message });
     }
     if (env.INFLUX_PASSWORD !== undefined && env.INFLUX_USERNAME === undefined) {
       const message = 'required when INFLUX_PASSWORD is set';
@@ -104,6 +115,11 @@ type Environment = z.infer<typeof environmentSchema>;
 export interface ReceiverConfig {
   host: string;
   port: number;
+  /**
+   * Address of the admin routes (/healthz, /readyz, /metrics) when they have their own port;
+   * undefined serves them on `port` beside the webhook.
+   */
+  admin?: { host: string; port: number };
   /** Accepted Terra signing secrets; empty until the user sets one, and then every webhook gets 503. */
   signingSecrets: string[];
   signatureToleranceSeconds: number;
@@ -120,6 +136,10 @@ export interface ReceiverConfig {
   retryMaxDelayMs: number;
   /** k of the normal range exp(m ± k·s) of lnRMSSD; see docs/hrv-model.md. */
   normalRangeSd: number;
+  /** Limit for downloading one ping-mode link, redirects and body included. */
+  pingTimeoutMs: number;
+  /** Test setting: lets ping-mode links use plain http to 127.0.0.1 and ::1 only. */
+  pingAllowHttpLoopback: boolean;
   /** Time after which a large request with chunks still missing is logged at warn. */
   largeRequestWarnAfterMs: number;
   logLevel: Environment['LOG_LEVEL'];
@@ -212,6 +232,7 @@ export function loadReceiverConfig(env: NodeJS.ProcessEnv = process.env): Receiv
   return {
     host: parsed.HOST,
     port: parsed.PORT,
+    ...(parsed.ADMIN_PORT === undefined ? {} : { admin: { host: parsed.ADMIN_HOST, port: parsed.ADMIN_PORT } }),
     signingSecrets: (parsed.TERRA_SIGNING_SECRET ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
     signatureToleranceSeconds: parsed.TERRA_SIGNATURE_TOLERANCE_SECONDS,
     signatureFailureBurst: parsed.SIGNATURE_FAILURE_BURST,
@@ -223,6 +244,8 @@ export function loadReceiverConfig(env: NodeJS.ProcessEnv = process.env): Receiv
     influx: toInfluxConfig(parsed),
     retryMaxDelayMs: parsed.INFLUX_RETRY_MAX_DELAY_SECONDS * 1000,
     normalRangeSd: parsed.HRV_NORMAL_RANGE_SD,
+    pingTimeoutMs: parsed.TERRA_PING_TIMEOUT_SECONDS * 1000,
+    pingAllowHttpLoopback: parsed.TERRA_PING_ALLOW_HTTP_LOOPBACK,
     largeRequestWarnAfterMs: parsed.LARGE_REQUEST_WARN_AFTER_SECONDS * 1000,
     logLevel: parsed.LOG_LEVEL,
   };

@@ -8,6 +8,7 @@ import { resolvePerson } from '../terra/person.js';
 import type { ModelTags } from '../influx/model-points.js';
 import type { DailyAverageRecord, SleepSessionRecord } from '../hrv-model/stored-records.js';
 import { sessionSampleLines, type SessionSampleLines } from './older-copy-samples.js';
+import type { ExpiringLink } from './ping-download.js';
 import type { SpooledDelivery } from './spool.js';
 
 export interface PreparationOptions {
@@ -24,14 +25,9 @@ export interface DeliveryOutcome {
   skipped: SkipCounts;
   /** Set when the delivery needs the user's attention; the worker logs it at warn. */
   warning?: string;
+  /** Size of the event downloaded for a ping-mode delivery, in bytes; the event itself is never logged. */
+  downloadedBytes?: number;
 }
-
-/**
- * Ping mode sends only a short-lived download link instead of the data. The receiver does not
- * download it, so the data of such a delivery is not stored.
- */
-const PING_MODE_WARNING =
-  'Terra sent an s3_payload (ping mode), which this receiver does not download yet; turn ping mode off for this destination in Terra, or its data is not stored';
 
 const UNUSABLE_ANNOUNCEMENT_WARNING =
   'large_request_sending has no usable reference or expected_payloads, so the chunks of this large request are not counted';
@@ -67,13 +63,18 @@ export interface PreparedDelivery {
   /** Announcement of a `large_request_sending` event. */
   largeRequest?: LargeRequestAnnouncement;
   outcome: DeliveryOutcome;
+  /**
+   * Set for an `s3_payload` (ping mode), which carries only a link to the event: the worker
+   * downloads it and prepares the downloaded event in place of this delivery.
+   */
+  pingLink?: ExpiringLink;
 }
 
 function parseSpooledBody(delivery: SpooledDelivery): unknown {
   try {
     return parseJsonBody(delivery.body);
   } catch {
-    throw new UnprocessableDeliveryError('the spooled body is not valid UTF-8 JSON');
+    throw new UnprocessableDeliveryError('the body is not valid UTF-8 JSON');
   }
 }
 
@@ -90,7 +91,14 @@ export function prepareDelivery(delivery: SpooledDelivery, options: PreparationO
   if (event.kind === 'other') {
     const outcome: DeliveryOutcome = { type: event.type, stored: { rmssd: 0, sdnn: 0, events: 0 }, skipped: {} };
     if (event.type === 'large_request_sending') return prepareAnnouncement(body, outcome, options);
-    return { lines: [], outcome: event.type === 's3_payload' ? { ...outcome, warning: PING_MODE_WARNING } : outcome };
+    return { lines: [], outcome };
+  }
+
+  if (event.kind === 'ping') {
+    // The link was made shortly before Terra sent it, so it expires no later than this.
+    const expiresAtMs = delivery.metadata.receivedAtMs + event.link.expiresInSeconds * 1000;
+    const outcome = { type: 's3_payload', stored: { rmssd: 0, sdnn: 0, events: 0 }, skipped: {} };
+    return { lines: [], outcome, pingLink: { url: event.link.url, expiresAtMs } };
   }
 
   if (event.kind === 'account') {

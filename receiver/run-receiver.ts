@@ -1,11 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { createLineWriter } from '../influx/create-line-writer.js';
+import { ObservedLineWriter } from '../influx/observed-line-writer.js';
 import { createModelStore } from '../influx/model-store.js';
 import { NightUpdater } from '../hrv-model/night-updater.js';
-import { createApp } from './app.js';
+import { createAdminApp, createApp } from './app.js';
+import { HttpPingDownloader } from './ping-download.js';
+import { resolveWithDns } from './ping-url-policy.js';
 import type { ReceiverConfig } from './config.js';
+import { ReceiverMetrics } from './metrics.js';
 import { Spool } from './spool.js';
 import { SpoolWorker } from './spool-worker.js';
 import { TraceIdLedger } from './trace-id-ledger.js';
@@ -16,6 +21,8 @@ const STATE_FOLDER = 'state';
 
 export interface RunningReceiver {
   server: Server;
+  /** Server of the admin routes, when ADMIN_PORT gives them their own port. */
+  adminServer?: Server;
   /** Stops accepting, finishes the delivery in hand and leaves the rest in the spool. */
   shutdown(): Promise<void>;
 }
@@ -50,7 +57,31 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-/** Opens the spool, starts the worker on what it holds, and starts the HTTP server. */
+function boundPort(server: Server, fallback: number): number {
+  const address = server.address();
+  return typeof address === 'object' && address !== null ? address.port : fallback;
+}
+
+/**
+ * Starts the main server and, when ADMIN_PORT is set, the admin server. If the admin server cannot
+ * listen, the main server is closed again, so that a failed start leaves no port open.
+ */
+async function startServers(config: ReceiverConfig, app: Express, adminApp: Express | undefined): Promise<Server[]> {
+  const main = createServer(app);
+  await listen(main, config.host, config.port);
+  if (config.admin === undefined || adminApp === undefined) return [main];
+
+  const admin = createServer(adminApp);
+  try {
+    await listen(admin, config.admin.host, config.admin.port);
+  } catch (error) {
+    await closeServer(main);
+    throw error;
+  }
+  return [main, admin];
+}
+
+/** Opens the spool, starts the worker on what it holds, and starts the HTTP server(s). */
 export async function startReceiver(config: ReceiverConfig, logger: Logger): Promise<RunningReceiver> {
   const spool = new Spool(config.spoolDir);
   await spool.open();
@@ -58,37 +89,32 @@ export async function startReceiver(config: ReceiverConfig, logger: Logger): Pro
   const traceIds = await TraceIdLedger.open({ path: traceIdsPath, pendingTraceIds: await spool.pendingTraceIds(), logger });
   const largeRequestsPath = join(config.spoolDir, STATE_FOLDER, 'large-requests.jsonl');
   const largeRequests = await LargeRequestTracker.open({ path: largeRequestsPath, warnAfterMs: config.largeRequestWarnAfterMs, logger });
-  const writer = createLineWriter(config.influx);
+  const metrics = new ReceiverMetrics(spool, logger);
+  const writer = new ObservedLineWriter(createLineWriter(config.influx), metrics);
   const nightUpdater = new NightUpdater(createModelStore(config.influx, writer), config.normalRangeSd);
-  const worker = new SpoolWorker({ ...config, spool, writer, nightUpdater, traceIds, largeRequests, logger });
+  const pingDownloader = new HttpPingDownloader({
+    maxBytes: config.maxBodyBytes,
+    timeoutMs: config.pingTimeoutMs,
+    allowHttpLoopback: config.pingAllowHttpLoopback,
+    resolveHost: resolveWithDns,
+  });
+  const worker = new SpoolWorker({ ...config, spool, writer, nightUpdater, pingDownloader, traceIds, largeRequests, logger, metrics });
 
-  const app = createApp({ ...config, spool, writer, traceIds, logger, onSpooled: () => worker.notify(), writeFailure: () => worker.writeFailure() });
-  const httpServer = createServer(app);
-  await listen(httpServer, config.host, config.port);
+  const adminOptions = { ...config, spool, writer, logger, metrics, writeFailure: () => worker.writeFailure() };
+  const app = createApp({ ...adminOptions, traceIds, onSpooled: () => worker.notify(), serveAdminRoutes: config.admin === undefined });
+  const servers = await startServers(config, app, config.admin === undefined ? undefined : createAdminApp(adminOptions));
   // Counted before the worker starts, which would otherwise race to empty the spool.
   const pending = (await spool.pendingIds()).length;
   worker.start();
   largeRequests.start();
 
-  const address = httpServer.address();
-  const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  const summary = { host: config.host, port, spoolDir: config.spoolDir, pendingDeliveries: pending, influx: describeInflux(config) };
-  const settings = {
-    defaultTimeZone: config.defaultTimeZone,
-    personLabels: config.personLabels.size,
-    normalRangeSd: config.normalRangeSd,
-    largeRequestWarnAfterSeconds: config.largeRequestWarnAfterMs / 1000,
-  };
-  const traceIdCounts = { processedTraceIds: traceIds.processedCount, pendingTraceIds: traceIds.pendingCount, largeRequests: largeRequests.trackedCount };
-  logger.info({ ...summary, ...settings, ...traceIdCounts }, 'receiver started');
-  if (config.signingSecrets.length === 0) {
-    logger.warn('TERRA_SIGNING_SECRET is not set, so every webhook is rejected with 503. Copy the signing secret that Terra shows for your webhook destination into TERRA_SIGNING_SECRET (or a file named by TERRA_SIGNING_SECRET_FILE) and restart the receiver.');
-  }
+  logStart(config, logger, servers, pending, { processedTraceIds: traceIds.processedCount, pendingTraceIds: traceIds.pendingCount, largeRequests: largeRequests.trackedCount });
 
   return {
-    server: httpServer,
+    server: servers[0]!,
+    adminServer: servers[1],
     async shutdown() {
-      const closed = closeServer(httpServer);
+      const closed = Promise.all(servers.map(closeServer));
       await worker.stop();
       await closed;
       await traceIds.close();
@@ -96,4 +122,31 @@ export async function startReceiver(config: ReceiverConfig, logger: Logger): Pro
       logger.info({ pendingDeliveries: (await spool.pendingIds()).length }, 'receiver stopped');
     },
   };
+}
+
+/** Counts of the receiver's bookkeeping under SPOOL_DIR/state, logged at start. */
+interface StateCounts {
+  processedTraceIds: number;
+  pendingTraceIds: number;
+  largeRequests: number;
+}
+
+function logStart(config: ReceiverConfig, logger: Logger, servers: readonly Server[], pendingDeliveries: number, state: StateCounts): void {
+  const [main, admin] = servers;
+  const port = boundPort(main!, config.port);
+  const adminAddress = config.admin === undefined || admin === undefined ? undefined : { host: config.admin.host, port: boundPort(admin, config.admin.port) };
+  const summary = { host: config.host, port, admin: adminAddress, spoolDir: config.spoolDir, pendingDeliveries, influx: describeInflux(config) };
+  const settings = {
+    defaultTimeZone: config.defaultTimeZone,
+    personLabels: config.personLabels.size,
+    normalRangeSd: config.normalRangeSd,
+    largeRequestWarnAfterSeconds: config.largeRequestWarnAfterMs / 1000,
+  };
+  logger.info({ ...summary, ...settings, ...state }, 'receiver started');
+  if (config.pingAllowHttpLoopback) {
+    logger.warn('TERRA_PING_ALLOW_HTTP_LOOPBACK is true: ping-mode links may use plain http to 127.0.0.1 and ::1. This is a test setting; unset it in production.');
+  }
+  if (config.signingSecrets.length === 0) {
+    logger.warn('TERRA_SIGNING_SECRET is not set, so every webhook is rejected with 503. Copy the signing secret that Terra shows for your webhook destination into TERRA_SIGNING_SECRET (or a file named by TERRA_SIGNING_SECRET_FILE) and restart the receiver.');
+  }
 }

@@ -2,14 +2,15 @@ import type { Logger } from 'pino';
 import { InfluxWriteError } from '../influx/write-error.js';
 import type { LineWriter } from '../influx/line-writer.js';
 import type { ModelOutcome, NightUpdater } from '../hrv-model/night-updater.js';
-import { prepareDelivery, type DeliveryOutcome, type PreparationOptions, type PreparedDelivery } from './prepare-delivery.js';
+import type { DeliveryMetrics } from './metrics.js';
+import { prepareDelivery, type DeliveryOutcome, type PreparedDelivery } from './prepare-delivery.js';
+import { prepareLinkedEvent, type PingDeliveryOptions } from './ping-delivery.js';
+import { PingDownloadError } from './ping-download-error.js';
 import { skipOlderCopySamples } from './older-copy-samples.js';
-import type { Spool } from './spool.js';
 import type { TraceIdLedger } from './trace-id-ledger.js';
 import type { LargeRequestTracker } from './large-request-tracker.js';
 
-export interface WorkerOptions extends PreparationOptions {
-  spool: Spool;
+export interface WorkerOptions extends PingDeliveryOptions {
   writer: LineWriter;
   /** Keeps the nightly model current after each delivery's samples are stored. */
   nightUpdater: NightUpdater;
@@ -20,6 +21,8 @@ export interface WorkerOptions extends PreparationOptions {
   logger: Logger;
   /** Upper bound of the exponential backoff between attempts while InfluxDB is unavailable. */
   retryMaxDelayMs: number;
+  /** Counts finished deliveries for /metrics. */
+  metrics?: DeliveryMetrics;
 }
 
 const FIRST_RETRY_DELAY_MS = 1000;
@@ -33,8 +36,10 @@ export const IDLE_RESCAN_MS = 30_000;
 /**
  * Processes the spool one delivery at a time, oldest first. A delivery leaves the spool only after
  * InfluxDB accepted all its points and the nights it affects were recomputed, or, when InfluxDB
- * rejects it for good, by moving to the failed area. One worker per database: the nightly model
- * reads and then rewrites points, which two workers could interleave.
+ * rejects it for good or its ping-mode link cannot be downloaded, by moving to the failed area.
+ * One worker per database: the nightly model reads and then rewrites points, which two workers
+ * could interleave. A ping-mode download that fails for a transient reason is retried with the
+ * same backoff until its link expires, and the deliveries behind it wait meanwhile.
  */
 export class SpoolWorker {
   private running = false;
@@ -111,7 +116,10 @@ export class SpoolWorker {
     try {
       const delivery = await spool.read(id);
       traceId = delivery.metadata.traceId;
-      const prepared = await skipOlderCopySamples(prepareDelivery(delivery, this.options), this.options.nightUpdater);
+      let prepared = prepareDelivery(delivery, this.options);
+      outcome = prepared.outcome;
+      if (prepared.pingLink !== undefined) prepared = await prepareLinkedEvent(delivery, prepared.pingLink, this.options);
+      prepared = await skipOlderCopySamples(prepared, this.options.nightUpdater);
       outcome = prepared.outcome;
       await writer.write(prepared.lines);
       const model = await this.updateModel(prepared.model);
@@ -120,6 +128,7 @@ export class SpoolWorker {
       await largeRequests.recordDelivery(id, delivery.metadata, prepared);
       await spool.remove(id);
       await traceIds.markProcessed(traceId);
+      this.options.metrics?.deliveryProcessed(outcome, model);
       const { warning, ...counts } = outcome;
       logger.info({ delivery: id, traceId: delivery.metadata.traceId, ...counts, model }, 'delivery processed');
       if (warning !== undefined) logger.warn({ delivery: id, type: outcome.type }, warning);
@@ -129,6 +138,11 @@ export class SpoolWorker {
         this.lastWriteFailure = error.message;
         const delaySeconds = this.retryDelayMs(attempt) / 1000;
         logger.warn({ delivery: id, attempt, error: error.message, retryInSeconds: delaySeconds }, 'InfluxDB write failed; delivery kept in the spool');
+        return false;
+      }
+      if (error instanceof PingDownloadError && error.canRetryAfter(this.retryDelayMs(attempt))) {
+        const delaySeconds = this.retryDelayMs(attempt) / 1000;
+        logger.warn({ delivery: id, attempt, error: error.message, retryInSeconds: delaySeconds }, 'ping-mode download failed; delivery kept in the spool');
         return false;
       }
       if (await this.moveToFailed(id, error, outcome)) await traceIds.markProcessed(traceId);
@@ -151,6 +165,7 @@ export class SpoolWorker {
     try {
       const path = await spool.moveToFailed(id, { reason, statusCode, ...counts });
       logger.error({ delivery: id, reason, statusCode, path, ...counts }, 'delivery cannot be stored; moved to the failed area');
+      this.options.metrics?.deliveryFailed(outcome?.type);
       return true;
     } catch (moveError) {
       logger.error({ delivery: id, reason, err: moveError }, 'delivery cannot be stored and cannot be moved to the failed area; it stays pending');

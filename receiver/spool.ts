@@ -62,9 +62,9 @@ export class Spool {
   /** Moves every delivery of the failed area back to pending, for the worker to try again. */
   async requeueFailed(): Promise<string[]> {
     const failedFolder = join(this.directory, FAILED);
-    const ids = (await readdir(failedFolder)).filter((name) => name.endsWith(EXTENSION)).map((name) => name.slice(0, -EXTENSION.length));
+    const ids = await this.failedIds();
 
-    for (const id of ids.sort()) {
+    for (const id of ids) {
       await rename(join(failedFolder, id + EXTENSION), this.pendingPath(id));
       await rm(join(failedFolder, `${id}.reason.json`), { force: true });
     }
@@ -95,6 +95,24 @@ export class Spool {
     if (newline < 0) throw new Error(`spool file ${id} has no metadata line`);
     const metadata = JSON.parse(content.subarray(0, newline).toString('utf8')) as DeliveryMetadata;
     return { id, metadata, body: content.subarray(newline + 1) };
+  }
+
+  /**
+   * Replaces the body of a pending delivery, keeping its id and so its place in the queue. The new
+   * file is written and fsynced in `tmp/` and renamed over the old one, so a crash leaves either.
+   */
+  async replaceBody(id: string, metadata: DeliveryMetadata, body: Buffer): Promise<void> {
+    const temporaryPath = join(this.directory, TEMPORARY, `${id}.replacement`);
+    const header = Buffer.from(`${JSON.stringify(metadata)}\n`, 'utf8');
+
+    try {
+      await writeFileDurably(temporaryPath, [header, body]);
+      await rename(temporaryPath, this.pendingPath(id));
+    } catch (error) {
+      await rm(temporaryPath, { force: true }).catch(() => undefined);
+      throw error;
+    }
+    await syncDirectory(join(this.directory, PENDING));
   }
 
   async remove(id: string): Promise<void> {
@@ -132,12 +150,27 @@ export class Spool {
     }
   }
 
-  /** Age of the oldest pending delivery in milliseconds, or undefined when nothing is pending. */
+  /** Lists the ids of the deliveries in the failed area, oldest first. */
+  async failedIds(): Promise<string[]> {
+    const names = await readdir(join(this.directory, FAILED));
+    return names.filter((name) => name.endsWith(EXTENSION)).map((name) => name.slice(0, -EXTENSION.length)).sort();
+  }
+
+  /**
+   * Age of the oldest pending delivery in milliseconds, from its file's modification time, or
+   * undefined when nothing is pending. A delivery that the worker removes between the listing
+   * and the stat is passed over for the next one.
+   */
   async oldestPendingAgeMs(now = Date.now()): Promise<number | undefined> {
-    const [oldest] = await this.pendingIds();
-    if (oldest === undefined) return undefined;
-    const { mtimeMs } = await stat(this.pendingPath(oldest));
-    return Math.max(0, now - mtimeMs);
+    for (const id of await this.pendingIds()) {
+      try {
+        const { mtimeMs } = await stat(this.pendingPath(id));
+        return Math.max(0, now - mtimeMs);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    }
+    return undefined;
   }
 
   /** Reads the metadata line of a pending delivery without reading its body. */

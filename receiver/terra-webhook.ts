@@ -5,6 +5,7 @@ import { parseJsonBody } from '../terra/json-body.js';
 import { checkSignatureHeader, matchesSignedBody, type ParsedSignatureHeader, type SignatureFailure } from '../terra/signature.js';
 import { HttpError } from './http-error.js';
 import { signatureFailureGate, type SignatureFailureGate, type SignatureFailureGateOptions } from './signature-failure-gate.js';
+import type { SignatureMetrics } from './metrics.js';
 import type { DeliveryMetadata, Spool } from './spool.js';
 import type { TraceIdClaim, TraceIdLedger } from './trace-id-ledger.js';
 
@@ -19,6 +20,8 @@ export interface WebhookOptions extends SignatureFailureGateOptions {
   onSpooled: () => void;
   logger: Logger;
   nowMs?: () => number;
+  /** Counts rejected signatures for /metrics. */
+  metrics?: SignatureMetrics;
 }
 
 /** State passed from the header check to the body handler in `response.locals`. */
@@ -75,6 +78,7 @@ function rejectSignature(options: WebhookOptions, gate: SignatureFailureGate, re
   const bytes = Buffer.isBuffer(request.body) ? request.body.length : undefined;
   options.logger.warn({ reason, ip: request.ip, bytes }, 'webhook rejected: signature check failed');
   gate.recordFailure(request);
+  options.metrics?.signatureRejected(reason);
   return new HttpError(401, 'invalid_signature', SIGNATURE_FAILURE_MESSAGES[reason], { reason });
 }
 

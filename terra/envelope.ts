@@ -62,12 +62,54 @@ const reauthEventSchema = z.looseObject({
   message: z.string().nullish().catch(undefined),
 });
 
+/** Lifetime in seconds of a ping-mode link whose `expires_in` is missing or not a positive number. */
+export const DEFAULT_PING_EXPIRES_IN_SECONDS = 300;
+/**
+ * A longer `expires_in` is cut to this many seconds. The worker retries a failed download until
+ * the link expires and handles no other delivery meanwhile, so the wait needs a bound.
+ */
+export const MAX_PING_EXPIRES_IN_SECONDS = 3600;
+
+/**
+ * Ping mode: Terra sends a signed, short-lived download link in place of the event. The link is
+ * checked here only for its form; the worker decides which links it downloads.
+ */
+const pingSchema = z.looseObject({
+  type: z.literal('s3_payload'),
+  url: z.string().refine(isHttpUrl, 'expected an absolute http:// or https:// URL'),
+  // Terra's example ping payload carries 300. Another value type is read as 300 rather than rejected,
+  // because a 400 makes Terra retry the delivery for a day and then disable the destination.
+  expires_in: z
+    .number()
+    .positive()
+    .nullish()
+    .catch(undefined)
+    .transform((seconds) => Math.min(seconds ?? DEFAULT_PING_EXPIRES_IN_SECONDS, MAX_PING_EXPIRES_IN_SECONDS)),
+});
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
+
+/** The download link of an `s3_payload` event. */
+export interface PingLink {
+  /** Pre-signed URL; its query string contains the signature, so treat it as a secret. */
+  url: string;
+  expiresInSeconds: number;
+}
+
 export type HrvEvent = z.infer<typeof hrvEventSchema>;
 export type AccountEvent = z.infer<typeof accountEventSchema> | z.infer<typeof reauthEventSchema>;
 
 export type TerraEvent =
   | { kind: 'hrv'; event: HrvEvent }
   | { kind: 'account'; event: AccountEvent; user: TerraUser }
+  | { kind: 'ping'; link: PingLink }
   | { kind: 'other'; type: string };
 
 /** Problem of a payload that cannot be a Terra event, returned in the webhook's 400 body. */
@@ -83,9 +125,9 @@ function firstProblem(error: z.ZodError): EnvelopeProblem {
 }
 
 /**
- * Classifies a parsed JSON body as an HRV event, an account event, or another event type that is
- * acknowledged and logged only (healthcheck, nutrition, types Terra adds later). The envelope of
- * the first two kinds is validated; their items are checked later, one by one.
+ * Classifies a parsed JSON body as an HRV event, an account event, a ping-mode link, or another
+ * event type that is acknowledged and logged only (healthcheck, nutrition, types Terra adds
+ * later). The envelope of the first three kinds is validated; items are checked later, one by one.
  */
 export function classifyTerraEvent(body: unknown): TerraEvent | EnvelopeProblem {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -105,6 +147,10 @@ export function classifyTerraEvent(body: unknown): TerraEvent | EnvelopeProblem 
   if ((ACCOUNT_EVENT_TYPES as readonly string[]).includes(type)) {
     const parsed = accountEventSchema.safeParse(body);
     return parsed.success ? { kind: 'account', event: parsed.data, user: parsed.data.user } : firstProblem(parsed.error);
+  }
+  if (type === 's3_payload') {
+    const parsed = pingSchema.safeParse(body);
+    return parsed.success ? { kind: 'ping', link: { url: parsed.data.url, expiresInSeconds: parsed.data.expires_in } } : firstProblem(parsed.error);
   }
 
   return { kind: 'other', type: shortenedType(type) };

@@ -33,6 +33,8 @@ describe('loadReceiverConfig', () => {
       influx: { apiVersion: 2, url: 'http://localhost:8086', token: 'token-1', org: 'hrv', bucket: 'hrv', timeoutMs: 10_000 },
       retryMaxDelayMs: 60_000,
       normalRangeSd: 0.5,
+      pingTimeoutMs: 60_000,
+      pingAllowHttpLoopback: false,
       largeRequestWarnAfterMs: 86_400_000,
       logLevel: 'info',
     });
@@ -88,6 +90,20 @@ describe('loadReceiverConfig', () => {
     expect(problems.find((problem) => problem.startsWith('PORT'))).toContain('got "eighty"');
   });
 
+  it('reads the ping-mode settings', () => {
+    const config = loadReceiverConfig({ INFLUX_TOKEN: 't', TERRA_PING_TIMEOUT_SECONDS: '15', TERRA_PING_ALLOW_HTTP_LOOPBACK: 'true' });
+
+    expect(config.pingTimeoutMs).toBe(15_000);
+    expect(config.pingAllowHttpLoopback).toBe(true);
+  });
+
+  it('rejects invalid ping-mode settings', () => {
+    expect(problemsOf({ INFLUX_TOKEN: 't', TERRA_PING_TIMEOUT_SECONDS: '0', TERRA_PING_ALLOW_HTTP_LOOPBACK: 'yes' })).toEqual([
+      'TERRA_PING_TIMEOUT_SECONDS: expected a whole number from 1 to 600 (got "0")',
+      'TERRA_PING_ALLOW_HTTP_LOOPBACK: expected true or false (got "yes")',
+    ]);
+  });
+
   it.each(['0', '0.05', '3.5', '1e0', '-1', 'half', ' 0.5'])('rejects HRV_NORMAL_RANGE_SD %j', (text) => {
     expect(problemsOf({ INFLUX_TOKEN: 't', HRV_NORMAL_RANGE_SD: text })).toEqual([
       `HRV_NORMAL_RANGE_SD: expected a decimal number from 0.1 to 3, such as 0.5 (got "${text}")`,
@@ -141,6 +157,24 @@ describe('loadReceiverConfig', () => {
     const config = loadReceiverConfig({ INFLUX_TOKEN: 't', SIGNATURE_FAILURE_BURST: '0', SIGNATURE_FAILURE_REFILL_PER_MINUTE: '120' });
     expect(config.signatureFailureBurst).toBe(0);
     expect(config.signatureFailureRefillPerMinute).toBe(120);
+  });
+
+  it('moves the admin routes to ADMIN_PORT on loopback', () => {
+    expect(loadReceiverConfig({ INFLUX_TOKEN: 't', ADMIN_PORT: '9464' }).admin).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(loadReceiverConfig({ INFLUX_TOKEN: 't', ADMIN_PORT: '9464', ADMIN_HOST: '0.0.0.0' }).admin).toEqual({ host: '0.0.0.0', port: 9464 });
+  });
+
+  it('ignores ADMIN_HOST without ADMIN_PORT', () => {
+    expect(loadReceiverConfig({ INFLUX_TOKEN: 't', ADMIN_HOST: '0.0.0.0', ADMIN_PORT: '' }).admin).toBeUndefined();
+  });
+
+  it.each([
+    ['8080', {}, 'ADMIN_PORT: must differ from PORT, because the webhook and the admin routes need a port each (leave ADMIN_PORT unset to serve both on PORT) (got "8080")'],
+    ['9000', { PORT: '9000' }, 'ADMIN_PORT: must differ from PORT, because the webhook and the admin routes need a port each (leave ADMIN_PORT unset to serve both on PORT) (got "9000")'],
+    ['metrics', {}, 'ADMIN_PORT: expected a whole number from 0 to 65535 (got "metrics")'],
+    ['70000', {}, 'ADMIN_PORT: expected a whole number from 0 to 65535 (got "70000")'],
+  ])('rejects ADMIN_PORT=%s', (adminPort, extra, problem) => {
+    expect(problemsOf({ INFLUX_TOKEN: 't', ADMIN_PORT: adminPort, ...extra })).toEqual([problem]);
   });
 
   it('keeps the time check on for a blank tolerance', () => {

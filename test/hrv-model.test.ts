@@ -104,6 +104,13 @@ describe('normal range over D-60..D-1', () => {
     expect(Math.log(row!.normalLowMs!)).toBeCloseTo(3.8916120081680186 - 0.5 * 0.21038551402056735, 9);
   });
 
+  it('counts the night 60 days back', () => {
+    // D-60 lies inside D-60..D-1: 13 nights D-13..D-1 plus D-60 make 14.
+    const values = nights({ ...alternatingNights('2026-11-02', 13), '2026-09-03': 40, '2026-11-02': 50 });
+
+    expect(computeNightRow(values, day('2026-11-02'), 0.5)?.normalLowMs).toBeDefined();
+  });
+
   it('ignores the night 61 days back', () => {
     const values = nights({ ...alternatingNights('2026-11-02', 13), '2026-09-02': 40, '2026-11-02': 50 });
 
@@ -301,8 +308,8 @@ describe('replacing a session', () => {
     const plan = planReplacements([fullerCopy], [firstCopy], identity);
 
     expect(plan.writes).toEqual([fullerCopy]);
-    expect(plan.deletes).toEqual([]);
-    expect(plan.replaced).toEqual([firstCopy]);
+    expect(plan.obsolete).toEqual([]);
+    expect(plan.affected).toEqual([fullerCopy, firstCopy]);
   });
 
   it('ignores an older copy', () => {
@@ -317,26 +324,40 @@ describe('replacing a session', () => {
 
     expect(plan.writes).toEqual([]);
     expect(plan.unchanged).toBe(1);
+    expect(plan.affected).toEqual([firstCopy, firstCopy]);
   });
 
-  it('changes nothing for the same copy in another field order', () => {
-    const { orderingMs, summaryId, ...rest } = firstCopy;
-    const readBack = { orderingMs, ...rest, summaryId } as SleepSessionRecord;
+  it('matches a copy read back with its fields in another order', () => {
+    const { summaryId, ...rest } = firstCopy;
+    const readBack = { summaryId, ...rest } as SleepSessionRecord;
 
-    expect(Object.keys(readBack)).not.toEqual(Object.keys(firstCopy));
     expect(planReplacements([firstCopy], [readBack], identity).unchanged).toBe(1);
-    expect(planReplacements([readBack], [firstCopy], identity).unchanged).toBe(1);
   });
 
-  it('deletes a copy that moved or would keep a field', () => {
+  it('deletes a copy that moved, and only that one', () => {
     const moved = { ...fullerCopy, startNs: 2_000n };
-    const summaryOnly: SleepSessionRecord = { ...firstCopy, basis: 'none', samples: 0, orderingMs: 3_000 };
-    delete summaryOnly.rmssdMs;
+    const withoutValue: SleepSessionRecord = { ...firstCopy, basis: 'none', samples: 0, orderingMs: 3_000 };
+    delete withoutValue.rmssdMs;
 
-    expect(planReplacements([moved], [firstCopy], identity).deletes).toEqual([firstCopy]);
-    expect(planReplacements([summaryOnly], [firstCopy], identity).deletes).toEqual([firstCopy]);
+    expect(planReplacements([moved], [firstCopy], identity).obsolete).toEqual([firstCopy]);
+    expect(planReplacements([withoutValue], [firstCopy], identity).obsolete).toEqual([]);
   });
 
+  it('keeps one of two sessions at the same time', () => {
+    const other: SleepSessionRecord = { ...firstCopy, key: 's2', summaryId: 's2', rmssdMs: 60, orderingMs: 500 };
+
+    expect(planReplacements([other], [firstCopy], identity).olderCopies).toBe(1);
+    expect(planReplacements([firstCopy, other], [], identity).writes).toEqual([firstCopy]);
+  });
+
+  it('breaks a full tie by content', () => {
+    // Same ordering timestamp and sample count: the content as text decides, in both orders.
+    const a: SleepSessionRecord = { ...firstCopy, samples: 3, rmssdMs: 50 };
+    const b: SleepSessionRecord = { ...firstCopy, samples: 3, rmssdMs: 80 };
+    const storedAfter = (first: SleepSessionRecord, second: SleepSessionRecord) => planReplacements([second], [first], identity).writes[0] ?? first;
+
+    expect(storedAfter(a, b)).toEqual(storedAfter(b, a));
+  });
   it('breaks a tie of ordering timestamps by sample count', () => {
     const tiedFuller = { ...fullerCopy, orderingMs: firstCopy.orderingMs };
 

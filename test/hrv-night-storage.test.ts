@@ -348,3 +348,64 @@ describe.each([
     });
   });
 });
+
+describe('model update after a failed night write', () => {
+  // The test gateway answers 503 to the next write that carries hrv_night lines, after the
+  // session was written; the worker retries the delivery, which must complete the update.
+  let influx: InfluxDbServer;
+  let receiver: ReceiverProcess;
+
+  beforeAll(async () => {
+    influx = await startInfluxDb();
+    const env = { INFLUX_API_VERSION: '2', INFLUX_URL: influx.v2Url, INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org, INFLUX_BUCKET: influx.database };
+    receiver = await startReceiverProcess({ env: { ...env, TERRA_SIGNING_SECRET: SECRET, INFLUX_RETRY_MAX_DELAY_SECONDS: '1' } });
+  });
+
+  afterAll(async () => {
+    await receiver?.dispose();
+    await influx?.dispose();
+  });
+
+  function sessionFor(person: string): SleepWebhookBody {
+    const delivery = generateSleepDeliveries({ people: 1, nights: 1, seed: 9, endDate: '2026-11-02' })[0]!;
+    return { ...delivery.body, user: { ...delivery.body.user, reference_id: person } };
+  }
+
+  async function nightsOf(person: string): Promise<Array<[string, number]>> {
+    const rows = await influx.query(`SELECT rmssd FROM hrv_night WHERE person = '${person}'`);
+    return rows.map((row) => [new Date(Number(BigInt(row.time as string) / 1_000_000n)).toISOString().slice(0, 10), row.rmssd as number]);
+  }
+
+  it('writes the night of a fuller copy on the retry', async () => {
+    const full = sessionFor('retry-fuller');
+    const early = earlyCopy(full);
+    await deliverAll(receiver, [{ body: JSON.stringify(early), orderingMs: EMITTED_FROM_MS }]);
+    influx.gateway.failNextWrites(503, 1, { onlyIfBodyContains: 'hrv_night' });
+
+    await deliverAll(receiver, [{ body: JSON.stringify(full), orderingMs: EMITTED_FROM_MS + 1 }]);
+
+    const expected = referenceNights([full.data[0]!], [], 0.5);
+    const stored = await nightsOf('retry-fuller');
+    expect(stored.map(([date]) => date)).toEqual(['2026-11-02']);
+    expect(stored[0]![1]).toBeCloseTo(expected[0]!.rmssd, 9);
+    expect(influx.gateway.writes.filter((write) => write.injected)).toHaveLength(1);
+  });
+
+  it('moves the night of a moved copy on the retry', async () => {
+    const first = sessionFor('retry-moved');
+    const moved = structuredClone(first);
+    const item = moved.data[0]!;
+    const shift = (text: string) => `${new Date(Date.parse(`${text.slice(0, 10)}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10)}${text.slice(10)}`;
+    item.metadata.start_time = shift(item.metadata.start_time);
+    item.metadata.end_time = shift(item.metadata.end_time);
+    await deliverAll(receiver, [{ body: JSON.stringify(first), orderingMs: EMITTED_FROM_MS }]);
+    influx.gateway.failNextWrites(503, 1, { onlyIfBodyContains: 'hrv_night' });
+
+    await deliverAll(receiver, [{ body: JSON.stringify(moved), orderingMs: EMITTED_FROM_MS + 1 }]);
+
+    expect((await nightsOf('retry-moved')).map(([date]) => date)).toEqual(['2026-11-03']);
+    const sessions = await influx.query(`SELECT night_date FROM hrv_session WHERE person = 'retry-moved'`);
+    expect(sessions.map((row) => row.night_date)).toEqual(['2026-11-03']);
+    expect(influx.gateway.writes.filter((write) => write.injected)).toHaveLength(2);
+  });
+});

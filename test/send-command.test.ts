@@ -219,6 +219,20 @@ describe('runSimulate', () => {
     expect([...infos, ...errors].join('\n')).not.toContain(SECRET);
   });
 
+  it('stamps each session with its update time', async () => {
+    receiver = await startStandInReceiver();
+    const { output } = collectOutput();
+
+    await runSimulate({ ...options, url: receiver.url, secret: SECRET }, output);
+
+    // last_webhook_update is the session's end plus 18 minutes, the same on every run, so a
+    // second run sends identical copies rather than newer ones.
+    for (const request of receiver.requests) {
+      const body = JSON.parse(request.body.toString('utf8')) as { user: { last_webhook_update: string } };
+      expect(request.headers['x-terra-ordering-timestamp']).toBe(String(Date.parse(body.user.last_webhook_update.replace(/\.\d+/, ''))));
+    }
+  });
+
   it('counts 401 rejections by status', async () => {
     receiver = await startStandInReceiver(() => 401);
     const { output, infos, errors } = collectOutput();

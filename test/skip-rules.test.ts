@@ -90,6 +90,9 @@ describe('classifyTerraEvent problems', () => {
     ['a user_reauth without new_user', { type: 'user_reauth', old_user: user }, 'new_user'],
     ['a reference_id of 257 characters', { type: 'sleep', user: { ...user, reference_id: 'r'.repeat(257) }, data: [] }, 'user.reference_id'],
     ['a user_id of 257 characters', { type: 'auth', user: { ...user, user_id: 'u'.repeat(257) } }, 'user.user_id'],
+    ['an s3_payload without url', { type: 's3_payload', status: 'success', expires_in: 300 }, 'url'],
+    ['an s3_payload with a relative url', { type: 's3_payload', url: '/terra/2f1d?sig=x', expires_in: 300 }, 'url'],
+    ['an s3_payload with a file url', { type: 's3_payload', url: 'file:///etc/passwd', expires_in: 300 }, 'url'],
   ];
 
   it.each(cases)('names the field of %s', (_name, body, field) => {
@@ -114,6 +117,18 @@ describe('classifyTerraEvent problems', () => {
   it('accepts a user_reauth without old_user', () => {
     const event = classifyTerraEvent({ type: 'user_reauth', new_user: user });
     expect(event).toMatchObject({ kind: 'account', user: { user_id: 'user-1' } });
+  });
+
+  it('reads a missing or invalid expires_in as 300 s', () => {
+    for (const expires of [undefined, null, 'soon', -5, 0]) {
+      const event = classifyTerraEvent({ type: 's3_payload', url: 'https://bucket.example/p?sig=x', expires_in: expires });
+      expect(event, String(expires)).toEqual({ kind: 'ping', link: { url: 'https://bucket.example/p?sig=x', expiresInSeconds: 300 } });
+    }
+  });
+
+  it('caps expires_in at one hour', () => {
+    const event = classifyTerraEvent({ type: 's3_payload', url: 'https://bucket.example/p', expires_in: 86_400 });
+    expect(event).toEqual({ kind: 'ping', link: { url: 'https://bucket.example/p', expiresInSeconds: 3600 } });
   });
 
   it('acknowledges an unknown type', () => {

@@ -17,7 +17,7 @@ function isoOf(sample: HrvSample): string {
 
 describe('Terra sample payloads', () => {
   it('has an expectation for every sample file', () => {
-    const covered = [...expectedSamples.hrv, ...expectedSamples.account, ...expectedSamples.other].map((entry) => entry.file);
+    const covered = [...expectedSamples.hrv, ...expectedSamples.account, ...expectedSamples.other, ...expectedSamples.ping].map((entry) => entry.file);
     expect(covered.sort()).toEqual(terraSamplePayloadFiles());
   });
 
@@ -62,5 +62,9 @@ describe('Terra sample payloads', () => {
 
   it.each(expectedSamples.other)('$file is acknowledged only', (expected) => {
     expect(classify(expected.file)).toEqual({ kind: 'other', type: expected.type });
+  });
+
+  it.each(expectedSamples.ping)('$file is a ping-mode link', (expected) => {
+    expect(classify(expected.file)).toEqual({ kind: 'ping', link: { url: expected.url, expiresInSeconds: expected.expiresInSeconds } });
   });
 });

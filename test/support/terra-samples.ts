@@ -39,6 +39,7 @@ export interface ExpectedSamples {
   hrv: ExpectedHrvPayload[];
   account: Array<{ file: string; type: string; person: string; provider: string; userId: string }>;
   other: Array<{ file: string; type: string }>;
+  ping: Array<{ file: string; url: string; expiresInSeconds: number }>;
 }
 
 export const expectedSamples = JSON.parse(

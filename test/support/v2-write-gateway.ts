@@ -44,6 +44,8 @@ export interface GatewayWrite {
 export interface FailNextWritesOptions {
   /** Value of the `Retry-After` header in seconds, for 429 and 503 responses. */
   retryAfterSeconds?: number;
+  /** Fails only writes whose line protocol contains this text; others pass and do not count. */
+  onlyIfBodyContains?: string;
 }
 
 export interface V2WriteGateway {
@@ -62,6 +64,7 @@ interface InjectedFailure {
   status: number;
   remaining: number;
   retryAfterSeconds: number | undefined;
+  onlyIfBodyContains: string | undefined;
 }
 
 type BucketMapping = { database: string; retentionPolicy: string } | { error: string };
@@ -169,7 +172,7 @@ class V2WriteGatewayServer implements V2WriteGateway {
     if (!Number.isInteger(status) || status < 100 || status > 599) throw new Error(`Invalid HTTP status ${status}: expected an integer from 100 to 599`);
     if (!Number.isInteger(count) || count < 1) throw new Error(`Invalid count ${count}: expected a positive integer`);
 
-    this.failures.push({ status, remaining: count, retryAfterSeconds: options.retryAfterSeconds });
+    this.failures.push({ status, remaining: count, retryAfterSeconds: options.retryAfterSeconds, onlyIfBodyContains: options.onlyIfBodyContains });
   }
 
   clearInjectedFailures(): void {
@@ -222,14 +225,20 @@ class V2WriteGatewayServer implements V2WriteGateway {
       record(404, false);
       return sendError(request, response, 404, mapping.error);
     }
-    const failure = this.takeInjectedFailure();
+    let body: Buffer | undefined;
+    if (this.failures[0]?.onlyIfBodyContains !== undefined) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+      body = Buffer.concat(chunks);
+    }
+    const failure = this.takeInjectedFailure(body);
     if (failure !== undefined) {
       record(failure.status, true);
       return this.sendInjectedFailure(request, response, failure);
     }
 
     const target = this.v1WriteUrl(mapping.database, mapping.retentionPolicy, v1Precision);
-    const status = await this.forward(request, response, target, this.v1WriteHeaders(request, target));
+    const status = await this.forward(request, response, target, this.v1WriteHeaders(request, target), body);
     record(status, false);
   }
 
@@ -287,9 +296,10 @@ class V2WriteGatewayServer implements V2WriteGateway {
     response.end();
   }
 
-  private takeInjectedFailure(): InjectedFailure | undefined {
+  private takeInjectedFailure(body?: Buffer): InjectedFailure | undefined {
     const failure = this.failures[0];
     if (failure === undefined) return undefined;
+    if (failure.onlyIfBodyContains !== undefined && !(body ?? Buffer.alloc(0)).toString('utf8').includes(failure.onlyIfBodyContains)) return undefined;
 
     failure.remaining -= 1;
     if (failure.remaining === 0) this.failures.shift();
@@ -328,8 +338,9 @@ class V2WriteGatewayServer implements V2WriteGateway {
    * body unchanged. Responds 503 when the upstream cannot be reached (connection refused while
    * influxd is stopped). Resolves with the status sent to the client.
    */
-  private async forward(request: IncomingMessage, response: ServerResponse, target: URL, headers: OutgoingHttpHeaders): Promise<number> {
-    const upstream = httpRequest(target, { method: request.method ?? 'GET', headers });
+  /** Sends the request upstream, streaming its body, or sending `body` when it was read already. */
+  private async forward(request: IncomingMessage, response: ServerResponse, target: URL, headers: OutgoingHttpHeaders, body?: Buffer): Promise<number> {
+    const upstream = httpRequest(target, { method: request.method ?? 'GET', headers: body === undefined ? headers : { ...headers, 'content-length': String(body.length) } });
 
     const statusSent = new Promise<number>((resolve) => {
       upstream.once('response', (upstreamResponse) => {
@@ -348,6 +359,10 @@ class V2WriteGatewayServer implements V2WriteGateway {
         void sendError(request, response, 503, `upstream InfluxDB is not reachable: ${error.message}`).then(() => resolve(503));
       });
     });
+    if (body !== undefined) {
+      upstream.end(body);
+      return statusSent;
+    }
     request.once('close', () => {
       if (!request.complete) upstream.destroy();
     });
