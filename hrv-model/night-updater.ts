@@ -4,9 +4,9 @@ import type { ModelStore } from '../influx/model-store.js';
 import { affectedNightRanges, type DayRange } from './affected-nights.js';
 import { dayNumberOf, nightPointNanoseconds } from './night-date.js';
 import { computeNightValues } from './night-values.js';
-import { latestCopies, leavesFieldsBehind, planReplacements, type RecordIdentity, type ReplacementPlan } from './replacement-plan.js';
+import { groupBy, latestCopies, latestCopy, leavesFieldsBehind, planReplacements, type RecordIdentity, type ReplacementPlan } from './replacement-plan.js';
 import { computeNightRow, NORMAL_RANGE_WINDOW_DAYS, type NightRow } from './rolling-values.js';
-import { toDailyValue, toSessionValue, type DailyAverageRecord, type SleepSessionRecord } from './stored-records.js';
+import { compareCopies, toDailyValue, toSessionValue, type DailyAverageRecord, type SleepSessionRecord } from './stored-records.js';
 
 const NS_PER_DAY = BigInt(MS_PER_DAY) * 1_000_000n;
 /**
@@ -67,11 +67,30 @@ export class NightUpdater {
     return { sessions: countsOf(sessionPlan), dailies: countsOf(dailyPlan), nights };
   }
 
-  private async planSessions(tags: ModelTags, incoming: readonly SleepSessionRecord[]): Promise<ReplacementPlan<SleepSessionRecord>> {
-    if (incoming.length === 0) return planReplacements([], [], SESSION_IDENTITY);
+  /**
+   * Returns the incoming sessions that lose to another copy of the same session, stored or in the
+   * same delivery, because Terra emitted that copy later (compareCopies). Their raw samples must
+   * not overwrite the winner's.
+   */
+  async findOlderCopies(tags: ModelTags, incoming: readonly SleepSessionRecord[]): Promise<Set<SleepSessionRecord>> {
+    if (incoming.length === 0) return new Set();
+    const stored = await this.readSessionsAround(tags, incoming);
+    const copiesByKey = groupBy([...stored, ...incoming], SESSION_IDENTITY.keyOf);
+
+    const older = incoming.filter((session) => compareCopies(latestCopy(copiesByKey.get(session.key)!)!, session) > 0);
+    return new Set(older);
+  }
+
+  /** Reads the stored sessions that could be copies of the incoming ones. */
+  private async readSessionsAround(tags: ModelTags, incoming: readonly SleepSessionRecord[]): Promise<SleepSessionRecord[]> {
     const starts = incoming.map((session) => session.startNs);
     const lookup = SESSION_LOOKUP_DAYS * NS_PER_DAY;
-    const stored = await this.store.readSessions(tags, min(starts) - lookup, max(starts) + lookup);
+    return this.store.readSessions(tags, min(starts) - lookup, max(starts) + lookup);
+  }
+
+  private async planSessions(tags: ModelTags, incoming: readonly SleepSessionRecord[]): Promise<ReplacementPlan<SleepSessionRecord>> {
+    if (incoming.length === 0) return planReplacements([], [], SESSION_IDENTITY);
+    const stored = await this.readSessionsAround(tags, incoming);
     return planReplacements(incoming, stored, SESSION_IDENTITY);
   }
 

@@ -4,6 +4,7 @@ import { isKnownTimeZone } from '../terra/timestamp.js';
 import { parsePersonLabels } from '../terra/person.js';
 import type { InfluxConfig } from '../influx/create-line-writer.js';
 import { DEFAULT_NORMAL_RANGE_SD } from '../hrv-model/rolling-values.js';
+import { DEFAULT_WARN_AFTER_MS } from './large-request-tracker.js';
 
 const SECRET_VARIABLES = ['TERRA_SIGNING_SECRET', 'INFLUX_TOKEN', 'INFLUX_PASSWORD'] as const;
 
@@ -91,6 +92,7 @@ const environmentSchema = z
       .enum(['true', 'false'], { error: 'expected true or false' })
       .default('false')
       .transform((text) => text === 'true'),
+    LARGE_REQUEST_WARN_AFTER_SECONDS: integer(1, 7 * 24 * 3600).default(DEFAULT_WARN_AFTER_MS / 1000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, context) => {
@@ -138,6 +140,8 @@ export interface ReceiverConfig {
   pingTimeoutMs: number;
   /** Test setting: lets ping-mode links use plain http to 127.0.0.1 and ::1 only. */
   pingAllowHttpLoopback: boolean;
+  /** Time after which a large request with chunks still missing is logged at warn. */
+  largeRequestWarnAfterMs: number;
   logLevel: Environment['LOG_LEVEL'];
 }
 
@@ -242,6 +246,7 @@ export function loadReceiverConfig(env: NodeJS.ProcessEnv = process.env): Receiv
     normalRangeSd: parsed.HRV_NORMAL_RANGE_SD,
     pingTimeoutMs: parsed.TERRA_PING_TIMEOUT_SECONDS * 1000,
     pingAllowHttpLoopback: parsed.TERRA_PING_ALLOW_HTTP_LOOPBACK,
+    largeRequestWarnAfterMs: parsed.LARGE_REQUEST_WARN_AFTER_SECONDS * 1000,
     logLevel: parsed.LOG_LEVEL,
   };
 }

@@ -41,6 +41,7 @@ const SKIP_REASONS = Object.keys({
   out_of_range: true,
   invalid_timestamp: true,
   invalid_item_time: true,
+  older_copy: true,
 } satisfies Record<SkipReason, true>) as SkipReason[];
 
 /**

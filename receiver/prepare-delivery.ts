@@ -2,10 +2,12 @@ import { hrvSampleLines, terraEventLine, type ConnectionTags } from '../influx/p
 import { classifyTerraEvent, isEnvelopeProblem, type AccountEvent, type TerraUser } from '../terra/envelope.js';
 import { parseJsonBody } from '../terra/json-body.js';
 import { extractHrvSamples, type SkipCounts } from '../terra/hrv-samples.js';
+import { parseLargeRequestAnnouncement, type LargeRequestAnnouncement } from '../terra/large-request.js';
 import { extractModelRecords } from '../terra/model-records.js';
 import { resolvePerson } from '../terra/person.js';
 import type { ModelTags } from '../influx/model-points.js';
 import type { DailyAverageRecord, SleepSessionRecord } from '../hrv-model/stored-records.js';
+import { sessionSampleLines, type SessionSampleLines } from './older-copy-samples.js';
 import type { ExpiringLink } from './ping-download.js';
 import type { SpooledDelivery } from './spool.js';
 
@@ -27,6 +29,9 @@ export interface DeliveryOutcome {
   downloadedBytes?: number;
 }
 
+const UNUSABLE_ANNOUNCEMENT_WARNING =
+  'large_request_sending has no usable reference or expected_payloads, so the chunks of this large request are not counted';
+
 /** A spooled body that can never be processed; the worker moves it to the failed area. */
 export class UnprocessableDeliveryError extends Error {
   override name = 'UnprocessableDeliveryError';
@@ -47,12 +52,16 @@ export interface ModelInput {
   tags: ModelTags;
   sessions: SleepSessionRecord[];
   dailies: DailyAverageRecord[];
+  /** Position of each session's samples in `lines`, so that an older copy's can be left out. */
+  sessionLines: SessionSampleLines[];
 }
 
 /** The lines a delivery writes, what it gives the nightly model, and the counts its log line reports. */
 export interface PreparedDelivery {
   lines: string[];
   model?: ModelInput;
+  /** Announcement of a `large_request_sending` event. */
+  largeRequest?: LargeRequestAnnouncement;
   outcome: DeliveryOutcome;
   /**
    * Set for an `s3_payload` (ping mode), which carries only a link to the event: the worker
@@ -75,11 +84,14 @@ function parseSpooledBody(delivery: SpooledDelivery): unknown {
  * spooling, so this means a damaged spool file.
  */
 export function prepareDelivery(delivery: SpooledDelivery, options: PreparationOptions): PreparedDelivery {
-  const event = classifyTerraEvent(parseSpooledBody(delivery));
+  const body = parseSpooledBody(delivery);
+  const event = classifyTerraEvent(body);
   if (isEnvelopeProblem(event)) throw new UnprocessableDeliveryError(`invalid ${event.field}: ${event.message}`);
 
   if (event.kind === 'other') {
-    return { lines: [], outcome: { type: event.type, stored: { rmssd: 0, sdnn: 0, events: 0 }, skipped: {} } };
+    const outcome: DeliveryOutcome = { type: event.type, stored: { rmssd: 0, sdnn: 0, events: 0 }, skipped: {} };
+    if (event.type === 'large_request_sending') return prepareAnnouncement(body, outcome, options);
+    return { lines: [], outcome };
   }
 
   if (event.kind === 'ping') {
@@ -105,8 +117,16 @@ export function prepareDelivery(delivery: SpooledDelivery, options: PreparationO
   const records = extractModelRecords(event.event, extracted, options.defaultTimeZone, orderingMs);
   const skipped = records.unusableItems === 0 ? extracted.skipped : { ...extracted.skipped, invalid_item_time: records.unusableItems };
   const outcome = { type: event.event.type, ...describeTags(tags), stored, skipped };
-  const model = { tags: describeTags(tags), sessions: records.sessions, dailies: records.dailies };
+  const model = { tags: describeTags(tags), sessions: records.sessions, dailies: records.dailies, sessionLines: sessionSampleLines(extracted, records) };
   return { lines: hrvSampleLines(extracted, tags), model, outcome };
+}
+
+function prepareAnnouncement(body: unknown, outcome: DeliveryOutcome, options: PreparationOptions): PreparedDelivery {
+  const largeRequest = parseLargeRequestAnnouncement(body, options.personLabels);
+  if (largeRequest === undefined) return { lines: [], outcome: { ...outcome, warning: UNUSABLE_ANNOUNCEMENT_WARNING } };
+
+  const { person, provider } = largeRequest;
+  return { lines: [], largeRequest, outcome: { ...outcome, person, provider } };
 }
 
 function describeTags(tags: ConnectionTags): { person: string; provider: string } {

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { createLineWriter } from '../influx/create-line-writer.js';
@@ -12,6 +13,11 @@ import type { ReceiverConfig } from './config.js';
 import { ReceiverMetrics } from './metrics.js';
 import { Spool } from './spool.js';
 import { SpoolWorker } from './spool-worker.js';
+import { TraceIdLedger } from './trace-id-ledger.js';
+import { LargeRequestTracker } from './large-request-tracker.js';
+
+/** Folder under SPOOL_DIR for the receiver's own bookkeeping, apart from the deliveries. */
+const STATE_FOLDER = 'state';
 
 export interface RunningReceiver {
   server: Server;
@@ -79,6 +85,10 @@ async function startServers(config: ReceiverConfig, app: Express, adminApp: Expr
 export async function startReceiver(config: ReceiverConfig, logger: Logger): Promise<RunningReceiver> {
   const spool = new Spool(config.spoolDir);
   await spool.open();
+  const traceIdsPath = join(config.spoolDir, STATE_FOLDER, 'trace-ids.jsonl');
+  const traceIds = await TraceIdLedger.open({ path: traceIdsPath, pendingTraceIds: await spool.pendingTraceIds(), logger });
+  const largeRequestsPath = join(config.spoolDir, STATE_FOLDER, 'large-requests.jsonl');
+  const largeRequests = await LargeRequestTracker.open({ path: largeRequestsPath, warnAfterMs: config.largeRequestWarnAfterMs, logger });
   const metrics = new ReceiverMetrics(spool, logger);
   const writer = new ObservedLineWriter(createLineWriter(config.influx), metrics);
   const nightUpdater = new NightUpdater(createModelStore(config.influx, writer), config.normalRangeSd);
@@ -88,16 +98,17 @@ export async function startReceiver(config: ReceiverConfig, logger: Logger): Pro
     allowHttpLoopback: config.pingAllowHttpLoopback,
     resolveHost: resolveWithDns,
   });
-  const worker = new SpoolWorker({ ...config, spool, writer, nightUpdater, pingDownloader, logger, metrics });
+  const worker = new SpoolWorker({ ...config, spool, writer, nightUpdater, pingDownloader, traceIds, largeRequests, logger, metrics });
 
   const adminOptions = { ...config, spool, writer, logger, metrics, writeFailure: () => worker.writeFailure() };
-  const app = createApp({ ...adminOptions, onSpooled: () => worker.notify(), serveAdminRoutes: config.admin === undefined });
+  const app = createApp({ ...adminOptions, traceIds, onSpooled: () => worker.notify(), serveAdminRoutes: config.admin === undefined });
   const servers = await startServers(config, app, config.admin === undefined ? undefined : createAdminApp(adminOptions));
   // Counted before the worker starts, which would otherwise race to empty the spool.
   const pending = (await spool.pendingIds()).length;
   worker.start();
+  largeRequests.start();
 
-  logStart(config, logger, servers, pending);
+  logStart(config, logger, servers, pending, { processedTraceIds: traceIds.processedCount, pendingTraceIds: traceIds.pendingCount, largeRequests: largeRequests.trackedCount });
 
   return {
     server: servers[0]!,
@@ -106,18 +117,32 @@ export async function startReceiver(config: ReceiverConfig, logger: Logger): Pro
       const closed = Promise.all(servers.map(closeServer));
       await worker.stop();
       await closed;
+      await traceIds.close();
+      await largeRequests.close();
       logger.info({ pendingDeliveries: (await spool.pendingIds()).length }, 'receiver stopped');
     },
   };
 }
 
-function logStart(config: ReceiverConfig, logger: Logger, servers: readonly Server[], pendingDeliveries: number): void {
+/** Counts of the receiver's bookkeeping under SPOOL_DIR/state, logged at start. */
+interface StateCounts {
+  processedTraceIds: number;
+  pendingTraceIds: number;
+  largeRequests: number;
+}
+
+function logStart(config: ReceiverConfig, logger: Logger, servers: readonly Server[], pendingDeliveries: number, state: StateCounts): void {
   const [main, admin] = servers;
   const port = boundPort(main!, config.port);
   const adminAddress = config.admin === undefined || admin === undefined ? undefined : { host: config.admin.host, port: boundPort(admin, config.admin.port) };
   const summary = { host: config.host, port, admin: adminAddress, spoolDir: config.spoolDir, pendingDeliveries, influx: describeInflux(config) };
-  const settings = { defaultTimeZone: config.defaultTimeZone, personLabels: config.personLabels.size, normalRangeSd: config.normalRangeSd };
-  logger.info({ ...summary, ...settings }, 'receiver started');
+  const settings = {
+    defaultTimeZone: config.defaultTimeZone,
+    personLabels: config.personLabels.size,
+    normalRangeSd: config.normalRangeSd,
+    largeRequestWarnAfterSeconds: config.largeRequestWarnAfterMs / 1000,
+  };
+  logger.info({ ...summary, ...settings, ...state }, 'receiver started');
   if (config.pingAllowHttpLoopback) {
     logger.warn('TERRA_PING_ALLOW_HTTP_LOOPBACK is true: ping-mode links may use plain http to 127.0.0.1 and ::1. This is a test setting; unset it in production.');
   }

@@ -6,11 +6,18 @@ import type { DeliveryMetrics } from './metrics.js';
 import { prepareDelivery, type DeliveryOutcome, type PreparedDelivery } from './prepare-delivery.js';
 import { prepareLinkedEvent, type PingDeliveryOptions } from './ping-delivery.js';
 import { PingDownloadError } from './ping-download-error.js';
+import { skipOlderCopySamples } from './older-copy-samples.js';
+import type { TraceIdLedger } from './trace-id-ledger.js';
+import type { LargeRequestTracker } from './large-request-tracker.js';
 
 export interface WorkerOptions extends PingDeliveryOptions {
   writer: LineWriter;
   /** Keeps the nightly model current after each delivery's samples are stored. */
   nightUpdater: NightUpdater;
+  /** Learns which trace ids are finished, so that their retries are acknowledged as duplicates. */
+  traceIds: TraceIdLedger;
+  /** Counts the processed chunks of Terra's large requests. */
+  largeRequests: LargeRequestTracker;
   logger: Logger;
   /** Upper bound of the exponential backoff between attempts while InfluxDB is unavailable. */
   retryMaxDelayMs: number;
@@ -103,18 +110,24 @@ export class SpoolWorker {
 
   /** Returns true when the delivery has left the pending area, false when it should be tried again. */
   private async attempt(id: string, attempt: number): Promise<boolean> {
-    const { spool, writer, logger } = this.options;
+    const { spool, writer, traceIds, largeRequests, logger } = this.options;
     let outcome: DeliveryOutcome | undefined;
+    let traceId: string | undefined;
     try {
       const delivery = await spool.read(id);
+      traceId = delivery.metadata.traceId;
       let prepared = prepareDelivery(delivery, this.options);
       outcome = prepared.outcome;
       if (prepared.pingLink !== undefined) prepared = await prepareLinkedEvent(delivery, prepared.pingLink, this.options);
+      prepared = await skipOlderCopySamples(prepared, this.options.nightUpdater);
       outcome = prepared.outcome;
       await writer.write(prepared.lines);
       const model = await this.updateModel(prepared.model);
       this.lastWriteFailure = undefined;
+      // Recorded before the removal, because a chunk processed again after a crash here has the same key.
+      await largeRequests.recordDelivery(id, delivery.metadata, prepared);
       await spool.remove(id);
+      await traceIds.markProcessed(traceId);
       this.options.metrics?.deliveryProcessed(outcome, model);
       const { warning, ...counts } = outcome;
       logger.info({ delivery: id, traceId: delivery.metadata.traceId, ...counts, model }, 'delivery processed');
@@ -132,7 +145,7 @@ export class SpoolWorker {
         logger.warn({ delivery: id, attempt, error: error.message, retryInSeconds: delaySeconds }, 'ping-mode download failed; delivery kept in the spool');
         return false;
       }
-      await this.moveToFailed(id, error, outcome);
+      if (await this.moveToFailed(id, error, outcome)) await traceIds.markProcessed(traceId);
       return true;
     }
   }
@@ -142,7 +155,8 @@ export class SpoolWorker {
     return this.options.nightUpdater.applyRecords(input.tags, input.sessions, input.dailies);
   }
 
-  private async moveToFailed(id: string, error: unknown, outcome: DeliveryOutcome | undefined): Promise<void> {
+  /** Returns true when the delivery is in the failed area, false when it stays pending. */
+  private async moveToFailed(id: string, error: unknown, outcome: DeliveryOutcome | undefined): Promise<boolean> {
     const { spool, logger } = this.options;
     const statusCode = error instanceof InfluxWriteError ? error.statusCode : undefined;
     const reason = error instanceof Error ? error.message : String(error);
@@ -152,9 +166,11 @@ export class SpoolWorker {
       const path = await spool.moveToFailed(id, { reason, statusCode, ...counts });
       logger.error({ delivery: id, reason, statusCode, path, ...counts }, 'delivery cannot be stored; moved to the failed area');
       this.options.metrics?.deliveryFailed(outcome?.type);
+      return true;
     } catch (moveError) {
       logger.error({ delivery: id, reason, err: moveError }, 'delivery cannot be stored and cannot be moved to the failed area; it stays pending');
       await this.sleep(this.options.retryMaxDelayMs);
+      return false;
     }
   }
 

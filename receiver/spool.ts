@@ -21,6 +21,8 @@ const PENDING = 'pending';
 const TEMPORARY = 'tmp';
 const FAILED = 'failed';
 const EXTENSION = '.delivery';
+/** The metadata line contains a time, two header values of at most 200 characters and a number. */
+const METADATA_READ_BYTES = 4096;
 
 /**
  * The durable queue between the webhook and the worker: a folder of files, one per delivery.
@@ -75,6 +77,16 @@ export class Spool {
   async pendingIds(): Promise<string[]> {
     const names = await readdir(join(this.directory, PENDING));
     return names.filter((name) => name.endsWith(EXTENSION)).map((name) => name.slice(0, -EXTENSION.length)).sort();
+  }
+
+  /** Returns the trace id of every pending delivery that has one, reading only the metadata lines. */
+  async pendingTraceIds(): Promise<string[]> {
+    const traceIds: string[] = [];
+    for (const id of await this.pendingIds()) {
+      const metadata = await this.readMetadata(id).catch(() => undefined);
+      if (metadata?.traceId !== undefined) traceIds.push(metadata.traceId);
+    }
+    return traceIds;
   }
 
   async read(id: string): Promise<SpooledDelivery> {
@@ -159,6 +171,19 @@ export class Spool {
       }
     }
     return undefined;
+  }
+
+  /** Reads the metadata line of a pending delivery without reading its body. */
+  private async readMetadata(id: string): Promise<DeliveryMetadata> {
+    const file = await open(this.pendingPath(id), 'r');
+    try {
+      const { buffer, bytesRead } = await file.read(Buffer.alloc(METADATA_READ_BYTES), 0, METADATA_READ_BYTES, 0);
+      const newline = buffer.subarray(0, bytesRead).indexOf(0x0a);
+      if (newline < 0) throw new Error(`spool file ${id} has no metadata line in its first ${METADATA_READ_BYTES} bytes`);
+      return JSON.parse(buffer.subarray(0, newline).toString('utf8')) as DeliveryMetadata;
+    } finally {
+      await file.close();
+    }
   }
 
   private pendingPath(id: string): string {

@@ -7,12 +7,15 @@ import { HttpError } from './http-error.js';
 import { signatureFailureGate, type SignatureFailureGate, type SignatureFailureGateOptions } from './signature-failure-gate.js';
 import type { SignatureMetrics } from './metrics.js';
 import type { DeliveryMetadata, Spool } from './spool.js';
+import type { TraceIdClaim, TraceIdLedger } from './trace-id-ledger.js';
 
 export interface WebhookOptions extends SignatureFailureGateOptions {
   signingSecrets: readonly string[];
   signatureToleranceSeconds: number;
   maxBodyBytes: number;
   spool: Spool;
+  /** Retries of a delivery whose X-Terra-Trace-Id is here are acknowledged without spooling. */
+  traceIds: TraceIdLedger;
   /** Called after a delivery is durably spooled, to wake the worker. */
   onSpooled: () => void;
   logger: Logger;
@@ -50,12 +53,24 @@ function orderingTimestamp(request: Request, receivedAtMs: number): number | und
   return value >= EARLIEST_ORDERING_TIMESTAMP_MS && value <= receivedAtMs + MAX_ORDERING_AHEAD_MS ? value : undefined;
 }
 
+/** Maximum length of a kept trace id or terra-reference. Terra's are a UUID, with `:chunk:<n>` for a chunk. */
+const MAX_HEADER_ID_CHARS = 200;
+
+/**
+ * Returns an id header, or undefined when it is missing or longer than Terra's ids. A longer one is
+ * dropped rather than cut, because cut ids could collide and a delivery be taken for a duplicate.
+ */
+function headerId(request: Request, name: string): string | undefined {
+  const text = headerText(request.headers[name]);
+  return text !== undefined && text.length <= MAX_HEADER_ID_CHARS ? text : undefined;
+}
+
 function deliveryMetadata(request: Request, receivedAtMs: number): DeliveryMetadata {
   return {
     receivedAtMs,
-    traceId: headerText(request.headers['x-terra-trace-id'])?.slice(0, 200),
+    traceId: headerId(request, 'x-terra-trace-id'),
     orderingTimestampMs: orderingTimestamp(request, receivedAtMs),
-    terraReference: headerText(request.headers['terra-reference'])?.slice(0, 200),
+    terraReference: headerId(request, 'terra-reference'),
   };
 }
 
@@ -145,16 +160,26 @@ function handleBody(options: WebhookOptions, gate: SignatureFailureGate): Reques
       throw new HttpError(400, 'invalid_event', `Invalid field ${event.field}: ${event.message}`, { field: event.field });
     }
 
-    await spoolDelivery(options, deliveryMetadata(request, locals.receivedAtMs), body);
+    const metadata = deliveryMetadata(request, locals.receivedAtMs);
+    const claim = metadata.traceId === undefined ? undefined : await options.traceIds.claim(metadata.traceId);
+    if (claim === 'duplicate') {
+      options.logger.info({ traceId: metadata.traceId }, 'duplicate delivery acknowledged: its trace id is pending or was processed');
+      response.status(200).json({ status: 'duplicate' });
+      return;
+    }
+
+    await spoolDelivery(options, metadata, body, claim);
     options.onSpooled();
     response.status(200).json({ status: 'accepted' });
   };
 }
 
-async function spoolDelivery(options: WebhookOptions, metadata: DeliveryMetadata, body: Buffer): Promise<void> {
+async function spoolDelivery(options: WebhookOptions, metadata: DeliveryMetadata, body: Buffer, claim: TraceIdClaim | undefined): Promise<void> {
   try {
     await options.spool.append(metadata, body);
+    claim?.spooled();
   } catch (error) {
+    claim?.failed();
     options.logger.error({ err: error, traceId: metadata.traceId }, 'cannot write the delivery to the spool; responding 503 so that Terra retries');
     throw new HttpError(503, 'spool_unavailable', 'The delivery could not be stored durably; retry later');
   }
@@ -168,8 +193,10 @@ const methodNotAllowed: RequestHandler = (request, response) => {
 /**
  * Routes `POST /webhooks/terra`: rejects with 429 an address with too many failed signature checks,
  * checks the signature header, reads the raw body (up to maxBodyBytes), verifies the signature on
- * those exact bytes, checks that it is a Terra event, spools it durably, then responds 200. Storing
- * in InfluxDB happens later, in the worker, so the response never waits for InfluxDB.
+ * those exact bytes, checks that it is a Terra event, spools it durably, then responds 200. A
+ * delivery whose trace id is pending or was processed gets 200 `{"status":"duplicate"}` and is not
+ * spooled again. Storing in InfluxDB happens later, in the worker, so the response never waits for
+ * InfluxDB.
  */
 export function terraWebhookRouter(options: WebhookOptions): Router {
   const router = express.Router();

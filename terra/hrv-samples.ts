@@ -18,7 +18,9 @@ export type SkipReason =
   | 'out_of_range'
   | 'invalid_timestamp'
   /** A sleep item without a readable start or end time, or a daily item without a readable date. */
-  | 'invalid_item_time';
+  | 'invalid_item_time'
+  /** A sample of a sleep session whose stored copy Terra emitted later, so it must not overwrite. */
+  | 'older_copy';
 
 export type SkipCounts = Partial<Record<SkipReason, number>>;
 
@@ -34,6 +36,11 @@ export interface ExtractedSamples {
   skipped: SkipCounts;
   /** Per item, in `data` order; undefined for an item that is not an object. */
   itemRmssd: (ItemRmssd | undefined)[];
+  /**
+   * Per item, in `data` order: the index in `samples` after the item's last sample. An item's
+   * samples start where the previous item's end, RMSSD first, then SDNN.
+   */
+  itemSampleEnds: number[];
 }
 
 /** RMSSD and SDNN above 0 ms and below this bound are plausible; anything else is a device error. */
@@ -115,12 +122,13 @@ function sumSamples(samples: readonly HrvSample[], from: number): ItemRmssd {
  * are skipped and counted by reason, and the rest of the payload is kept.
  */
 export function extractHrvSamples(event: HrvEvent, defaultZone: string): ExtractedSamples {
-  const result: ExtractedSamples = { source: event.type, samples: [], skipped: {}, itemRmssd: [] };
+  const result: ExtractedSamples = { source: event.type, samples: [], skipped: {}, itemRmssd: [], itemSampleEnds: [] };
 
   for (const item of event.data) {
     if (!isObject(item)) {
       countSkip(result.skipped, 'invalid_item');
       result.itemRmssd.push(undefined);
+      result.itemSampleEnds.push(result.samples.length);
       continue;
     }
     const detailed = detailedHeartRate(item, event.type);
@@ -128,6 +136,7 @@ export function extractHrvSamples(event: HrvEvent, defaultZone: string): Extract
     collectMeasure(detailed, 'rmssd', defaultZone, result);
     result.itemRmssd.push(sumSamples(result.samples, firstRmssd));
     collectMeasure(detailed, 'sdnn', defaultZone, result);
+    result.itemSampleEnds.push(result.samples.length);
   }
 
   return result;

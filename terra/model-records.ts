@@ -8,6 +8,8 @@ import { parseTerraTimestamp } from './timestamp.js';
 /** What the nightly model takes from one event, with the items it could not use counted. */
 export interface ModelRecords {
   sessions: SleepSessionRecord[];
+  /** Index in the event's `data` of the item each session comes from, parallel to `sessions`. */
+  sessionItemIndexes: number[];
   dailies: DailyAverageRecord[];
   /** Sleep items without a readable start or end time, and daily items without a readable date. */
   unusableItems: number;
@@ -66,7 +68,7 @@ function dailyOf(item: unknown, zone: string, orderingMs: number): DailyAverageR
  * the nightly model. Other event types give nothing. `orderingMs` orders copies of one record.
  */
 export function extractModelRecords(event: HrvEvent, extracted: ExtractedSamples, zone: string, orderingMs: number): ModelRecords {
-  const records: ModelRecords = { sessions: [], dailies: [], unusableItems: 0 };
+  const records: ModelRecords = { sessions: [], sessionItemIndexes: [], dailies: [], unusableItems: 0 };
 
   event.data.forEach((item, index) => {
     // An item that is not an object is already counted as invalid_item with the samples.
@@ -74,7 +76,10 @@ export function extractModelRecords(event: HrvEvent, extracted: ExtractedSamples
     if (event.type === 'sleep') {
       const session = sessionOf(item, extracted.itemRmssd[index], zone, orderingMs);
       if (session === undefined) records.unusableItems += 1;
-      else records.sessions.push(session);
+      else {
+        records.sessions.push(session);
+        records.sessionItemIndexes.push(index);
+      }
     } else if (event.type === 'daily') {
       const daily = dailyOf(item, zone, orderingMs);
       if (daily === undefined) records.unusableItems += 1;

@@ -35,6 +35,7 @@ describe('loadReceiverConfig', () => {
       normalRangeSd: 0.5,
       pingTimeoutMs: 60_000,
       pingAllowHttpLoopback: false,
+      largeRequestWarnAfterMs: 86_400_000,
       logLevel: 'info',
     });
   });
@@ -107,6 +108,16 @@ describe('loadReceiverConfig', () => {
     expect(problemsOf({ INFLUX_TOKEN: 't', HRV_NORMAL_RANGE_SD: text })).toEqual([
       `HRV_NORMAL_RANGE_SD: expected a decimal number from 0.1 to 3, such as 0.5 (got "${text}")`,
     ]);
+  });
+
+  it.each(['0', '604801', '1.5', '1e3', '-5', 'day'])('rejects LARGE_REQUEST_WARN_AFTER_SECONDS %j', (text) => {
+    expect(problemsOf({ INFLUX_TOKEN: 't', LARGE_REQUEST_WARN_AFTER_SECONDS: text })).toEqual([
+      `LARGE_REQUEST_WARN_AFTER_SECONDS: expected a whole number from 1 to 604800 (got "${text}")`,
+    ]);
+  });
+
+  it('reads LARGE_REQUEST_WARN_AFTER_SECONDS', () => {
+    expect(loadReceiverConfig({ INFLUX_TOKEN: 't', LARGE_REQUEST_WARN_AFTER_SECONDS: '2' }).largeRequestWarnAfterMs).toBe(2000);
   });
 
   it.each([['1', 1], ['1.0', 1], ['0.75', 0.75], ['3', 3]])('reads HRV_NORMAL_RANGE_SD %s', (text, expected) => {

@@ -60,7 +60,7 @@ describe('sample skip rules', () => {
   it('accepts null and missing sample lists silently', () => {
     const event: HrvEvent = { type: 'daily', user, data: [{ heart_rate_data: null }, {}, { heart_rate_data: { detailed: { hrv_samples_rmssd: null } } }] };
     const empty = { sumMs: 0, count: 0 };
-    expect(extractHrvSamples(event, 'UTC')).toEqual({ source: 'daily', samples: [], skipped: {}, itemRmssd: [empty, empty, empty] });
+    expect(extractHrvSamples(event, 'UTC')).toEqual({ source: 'daily', samples: [], skipped: {}, itemRmssd: [empty, empty, empty], itemSampleEnds: [0, 0, 0] });
   });
 
   it('reads body items under heart_data', () => {
