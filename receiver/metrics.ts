@@ -30,7 +30,7 @@ const KNOWN_EVENT_TYPES: readonly string[] = [
 ];
 const OTHER_EVENT_TYPE = 'other';
 
-const DELIVERY_OUTCOMES = ['processed', 'failed'] as const;
+const DELIVERY_OUTCOMES = ['processed', 'failed', 'duplicate'] as const;
 const SIGNATURE_FAILURES = ['missing', 'malformed', 'expired', 'mismatch'] as const satisfies readonly SignatureFailure[];
 /** Every SkipReason once; `satisfies` fails to compile when a reason is added there and not here. */
 const SKIP_REASONS = Object.keys({
@@ -56,9 +56,10 @@ export interface DeliveryMetrics {
   deliveryFailed(type: string | undefined): void;
 }
 
-/** The hook the webhook calls for each signature it rejects. */
-export interface SignatureMetrics {
+/** The hooks the webhook calls for each signature it rejects and each duplicate it acknowledges. */
+export interface WebhookMetrics {
   signatureRejected(reason: SignatureFailure): void;
+  duplicateAcknowledged(type: string): void;
 }
 
 /** Maps an event type from a payload onto the bounded set of label values. */
@@ -72,12 +73,12 @@ export function eventTypeLabel(type: string | undefined): string {
  * types, outcomes, reasons and HTTP status codes. Person names, user ids, HRV values and secrets
  * never become labels.
  */
-export class ReceiverMetrics implements DeliveryMetrics, SignatureMetrics, WriteObserver {
+export class ReceiverMetrics implements DeliveryMetrics, WebhookMetrics, WriteObserver {
   readonly registry = new Registry();
 
   private readonly deliveries = new Counter({
     name: 'hrv_receiver_deliveries_total',
-    help: 'Deliveries the worker finished, by Terra event type (unknown types as "other") and outcome: processed (stored, or nothing to store) or failed (moved to the spool\'s failed area).',
+    help: 'Deliveries by Terra event type (unknown types as "other") and outcome: processed (stored, or nothing to store), failed (moved to the spool\'s failed area) or duplicate (acknowledged without processing, because its trace id was pending or processed).',
     labelNames: ['type', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -164,6 +165,10 @@ export class ReceiverMetrics implements DeliveryMetrics, SignatureMetrics, Write
   }
 
   /** Counts a delivery moved to the failed area; `type` is undefined when its body could not be read. */
+  duplicateAcknowledged(type: string): void {
+    this.deliveries.inc({ type: eventTypeLabel(type), outcome: 'duplicate' });
+  }
+
   deliveryFailed(type: string | undefined): void {
     this.deliveries.inc({ type: eventTypeLabel(type), outcome: 'failed' });
   }

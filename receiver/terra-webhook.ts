@@ -1,11 +1,11 @@
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import type { Logger } from 'pino';
-import { classifyTerraEvent, isEnvelopeProblem } from '../terra/envelope.js';
+import { classifyTerraEvent, eventTypeOf, isEnvelopeProblem } from '../terra/envelope.js';
 import { parseJsonBody } from '../terra/json-body.js';
 import { checkSignatureHeader, matchesSignedBody, type ParsedSignatureHeader, type SignatureFailure } from '../terra/signature.js';
 import { HttpError } from './http-error.js';
 import { signatureFailureGate, type SignatureFailureGate, type SignatureFailureGateOptions } from './signature-failure-gate.js';
-import type { SignatureMetrics } from './metrics.js';
+import type { WebhookMetrics } from './metrics.js';
 import type { DeliveryMetadata, Spool } from './spool.js';
 import type { TraceIdClaim, TraceIdLedger } from './trace-id-ledger.js';
 
@@ -21,7 +21,7 @@ export interface WebhookOptions extends SignatureFailureGateOptions {
   logger: Logger;
   nowMs?: () => number;
   /** Counts rejected signatures for /metrics. */
-  metrics?: SignatureMetrics;
+  metrics?: WebhookMetrics;
 }
 
 /** State passed from the header check to the body handler in `response.locals`. */
@@ -164,6 +164,7 @@ function handleBody(options: WebhookOptions, gate: SignatureFailureGate): Reques
     const claim = metadata.traceId === undefined ? undefined : await options.traceIds.claim(metadata.traceId);
     if (claim === 'duplicate') {
       options.logger.info({ traceId: metadata.traceId }, 'duplicate delivery acknowledged: its trace id is pending or was processed');
+      options.metrics?.duplicateAcknowledged(eventTypeOf(event));
       response.status(200).json({ status: 'duplicate' });
       return;
     }

@@ -174,3 +174,10 @@ function shortenedType(type: string): string {
 export function isEnvelopeProblem(value: TerraEvent | EnvelopeProblem): value is EnvelopeProblem {
   return 'field' in value;
 }
+
+/** Returns the Terra `type` of a classified event. */
+export function eventTypeOf(event: TerraEvent): string {
+  if (event.kind === 'hrv' || event.kind === 'account') return event.event.type;
+  if (event.kind === 'ping') return 's3_payload';
+  return event.type;
+}

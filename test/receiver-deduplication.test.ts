@@ -118,6 +118,8 @@ describe('receiver deduplication by X-Terra-Trace-Id', () => {
 
     expect(answers).toEqual([{ status: 'accepted' }, { status: 'duplicate' }, { status: 'duplicate' }]);
     expect(await influx.query(`SELECT "type" FROM terra_event WHERE person = 'heidi'`)).toHaveLength(1);
+    const metrics = await (await fetch(`${receiver.url}/metrics`)).text();
+    expect(metrics).toContain('hrv_receiver_deliveries_total{type="deauth",outcome="duplicate"} 2\n');
   });
 
   it('keeps the processed trace ids in the spool folder', async () => {
