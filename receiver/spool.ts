@@ -44,18 +44,7 @@ export class Spool {
   /** Stores a delivery durably and returns its id; throws when the disk refuses. */
   async append(metadata: DeliveryMetadata, body: Buffer): Promise<string> {
     const id = this.nextId(metadata.receivedAtMs);
-    const temporaryPath = join(this.directory, TEMPORARY, id + EXTENSION);
-    const header = Buffer.from(`${JSON.stringify(metadata)}\n`, 'utf8');
-
-    try {
-      await writeFileDurably(temporaryPath, [header, body]);
-      await rename(temporaryPath, this.pendingPath(id));
-    } catch (error) {
-      await rm(temporaryPath, { force: true }).catch(() => undefined);
-      throw error;
-    }
-    await syncDirectory(join(this.directory, PENDING));
-
+    await this.writePending(id, join(this.directory, TEMPORARY, id + EXTENSION), metadata, body);
     return id;
   }
 
@@ -102,9 +91,12 @@ export class Spool {
    * file is written and fsynced in `tmp/` and renamed over the old one, so a crash leaves either.
    */
   async replaceBody(id: string, metadata: DeliveryMetadata, body: Buffer): Promise<void> {
-    const temporaryPath = join(this.directory, TEMPORARY, `${id}.replacement`);
-    const header = Buffer.from(`${JSON.stringify(metadata)}\n`, 'utf8');
+    await this.writePending(id, join(this.directory, TEMPORARY, `${id}.replacement`), metadata, body);
+  }
 
+  /** Writes and fsyncs the file in `tmp/`, renames it into `pending/` and fsyncs that folder. */
+  private async writePending(id: string, temporaryPath: string, metadata: DeliveryMetadata, body: Buffer): Promise<void> {
+    const header = Buffer.from(`${JSON.stringify(metadata)}\n`, 'utf8');
     try {
       await writeFileDurably(temporaryPath, [header, body]);
       await rename(temporaryPath, this.pendingPath(id));

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDeletePerson } from '../cli/delete-person.js';
 import { loadReceiverConfig } from '../receiver/config.js';
 import { runBuiltCli } from './support/built-cli.js';
-import { startInfluxDb, type InfluxDbServer } from './support/influxdb.js';
+import { startInfluxDb, type InfluxDbServer, receiverInfluxEnv } from './support/influxdb.js';
 import { startReceiverProcess, type ReceiverProcess } from './support/receiver-process.js';
 import { expectedSamples, TERRA_SAMPLES_DIR } from './support/terra-samples.js';
 
@@ -41,10 +41,7 @@ describe.each([
 
   beforeAll(async () => {
     influx = await startInfluxDb();
-    env =
-      apiVersion === '1'
-        ? { INFLUX_API_VERSION: '1', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database }
-        : { INFLUX_API_VERSION: '2', INFLUX_URL: influx.v2Url, INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org, INFLUX_BUCKET: influx.database };
+    env = receiverInfluxEnv(influx, apiVersion);
     receiver = await startReceiverProcess({ env: { ...env, TERRA_SIGNING_SECRET: SECRET } });
     const paths = ALL_PAYLOADS.map((file) => fileURLToPath(new URL(file, TERRA_SAMPLES_DIR)));
     const sent = await runBuiltCli(['send', '--url', receiver.webhookUrl, '--secret', SECRET, ...paths], { cwd: process.cwd() });

@@ -13,7 +13,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorHandler } from '../receiver/http-error.js';
 import { signTerraBody } from '../terra/signature.js';
-import { startInfluxDb, type InfluxDbServer, type InfluxRow } from './support/influxdb.js';
+import { startInfluxDb, type InfluxDbServer, type InfluxRow, receiverInfluxEnv } from './support/influxdb.js';
 import { startReceiverProcess, waitFor, type ReceiverProcess } from './support/receiver-process.js';
 
 type SignatureKind = 'valid' | 'none' | 'empty' | 'milliseconds' | 'stale' | 'future' | 'v0-only' | 'uppercase' | 'other-body' | 'truncated' | 'extra-v1';
@@ -137,8 +137,8 @@ const traceIdOf = (index: number) => `hostile-${index}`;
 const accepted = fixture.cases.map((hostile, index) => ({ hostile, index })).filter(({ hostile }) => hostile.expect.status === 200);
 
 function influxEnvironment(influx: InfluxDbServer, apiVersion: '1' | '2'): Record<string, string> {
-  if (apiVersion === '1') return { INFLUX_API_VERSION: '1', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database };
-  return { INFLUX_API_VERSION: '2', INFLUX_URL: influx.v2Url, INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org, INFLUX_BUCKET: influx.database };
+  if (apiVersion === '1') return receiverInfluxEnv(influx, '1');
+  return receiverInfluxEnv(influx, '2');
 }
 
 describe.each([
@@ -297,7 +297,7 @@ describe('hostile HTTP framing', () => {
 
   beforeAll(async () => {
     influx = await startInfluxDb();
-    const env = { INFLUX_API_VERSION: '1', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database, TERRA_SIGNING_SECRET: SECRET };
+    const env = { ...receiverInfluxEnv(influx, '1'), TERRA_SIGNING_SECRET: SECRET };
     receiver = await startReceiverProcess({ env });
   });
 

@@ -8,7 +8,7 @@ import { runBuiltCli } from './support/built-cli.js';
 import { findFreePort } from './support/free-port.js';
 import { runRecompute } from '../cli/recompute.js';
 import { loadReceiverConfig } from '../receiver/config.js';
-import { startInfluxDb, type InfluxDbServer, type InfluxRow } from './support/influxdb.js';
+import { startInfluxDb, type InfluxDbServer, type InfluxRow, receiverInfluxEnv } from './support/influxdb.js';
 import { startReceiverProcess, waitFor, type ReceiverProcess } from './support/receiver-process.js';
 import { referenceNights, type ReferenceNight } from './support/reference-nights.js';
 import { readTerraSampleJson } from './support/terra-samples.js';
@@ -323,10 +323,7 @@ describe.each([
 
   beforeAll(async () => {
     influx = await startInfluxDb();
-    const env: Record<string, string> =
-      apiVersion === '1'
-        ? { INFLUX_API_VERSION: '1', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database }
-        : { INFLUX_API_VERSION: '2', INFLUX_URL: influx.v2Url, INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org, INFLUX_BUCKET: influx.database };
+    const env: Record<string, string> = receiverInfluxEnv(influx, apiVersion);
     receiver = await startReceiverProcess({ env: { ...env, TERRA_SIGNING_SECRET: SECRET } });
   });
 
@@ -367,7 +364,7 @@ describe('model update after a failed night write', () => {
 
   beforeAll(async () => {
     influx = await startInfluxDb();
-    const env = { INFLUX_API_VERSION: '2', INFLUX_URL: influx.v2Url, INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org, INFLUX_BUCKET: influx.database };
+    const env = receiverInfluxEnv(influx, '2');
     receiver = await startReceiverProcess({ env: { ...env, TERRA_SIGNING_SECRET: SECRET, INFLUX_RETRY_MAX_DELAY_SECONDS: '1' } });
   });
 

@@ -13,6 +13,7 @@ import { signTerraBody } from '../terra/signature.js';
 import { generateSleepDeliveries } from '../terra/simulator/sleep-deliveries.js';
 import type { SleepWebhookBody } from '../terra/simulator/sleep-payload.js';
 import { expectedPointsOf, independentNanoseconds, sortPoints, type ExpectedPoint } from './support/expected-points.js';
+import { countPoints, storedPoints } from './support/stored-points.js';
 import { startInfluxDb, type InfluxDbServer, type InfluxRow } from './support/influxdb.js';
 import { startReceiverProcess, waitFor, type LogLine, type ReceiverProcess } from './support/receiver-process.js';
 import { referenceNights } from './support/reference-nights.js';
@@ -120,21 +121,6 @@ function expectedPointsOfBody(body: SleepWebhookBody): ExpectedPoint[] {
     ...item.heart_rate_data.detailed.hrv_samples_sdnn.map((sample) => ({ time: independentNanoseconds(sample.timestamp), measure: 'sdnn' as const, value: sample.hrv_sdnn })),
   ]);
   return sortPoints(points);
-}
-
-async function storedPoints(influx: InfluxDbServer, person: string, provider: string): Promise<ExpectedPoint[]> {
-  const rows = await influx.query(`SELECT rmssd, sdnn FROM hrv WHERE person = '${person}' AND provider = '${provider}'`);
-  const points: ExpectedPoint[] = [];
-  for (const row of rows) {
-    if (row.rmssd !== null) points.push({ time: String(row.time), measure: 'rmssd', value: row.rmssd as number });
-    if (row.sdnn !== null) points.push({ time: String(row.time), measure: 'sdnn', value: row.sdnn as number });
-  }
-  return sortPoints(points);
-}
-
-async function countPoints(influx: InfluxDbServer): Promise<number> {
-  const rows = await influx.query('SELECT count(rmssd) AS rmssd, count(sdnn) AS sdnn FROM hrv');
-  return rows.length === 0 ? 0 : Number(rows[0]!.rmssd) + Number(rows[0]!.sdnn);
 }
 
 function nightDate(row: InfluxRow): string {

@@ -4,7 +4,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInfluxDb, type InfluxDbServer } from './support/influxdb.js';
+import { startInfluxDb, type InfluxDbServer, receiverInfluxEnv } from './support/influxdb.js';
 import { startReceiverProcess, waitFor, type ReceiverProcess } from './support/receiver-process.js';
 import { postSigned } from './support/signed-post.js';
 import { readTerraSampleJson } from './support/terra-samples.js';
@@ -45,7 +45,7 @@ describe('receiver deduplication by X-Terra-Trace-Id', () => {
 
   beforeAll(async () => {
     influx = await startInfluxDb();
-    const env = { INFLUX_API_VERSION: '1', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database, INFLUX_RETRY_MAX_DELAY_SECONDS: '1' };
+    const env = { ...receiverInfluxEnv(influx, '1'), INFLUX_RETRY_MAX_DELAY_SECONDS: '1' };
     receiver = await startReceiverProcess({ env: { ...env, TERRA_SIGNING_SECRET: SECRET } });
   });
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signTerraBody } from '../terra/signature.js';
-import { startInfluxDb, type InfluxDbServer } from './support/influxdb.js';
+import { startInfluxDb, type InfluxDbServer, receiverInfluxEnv } from './support/influxdb.js';
 import { startReceiverProcess, type ReceiverProcess } from './support/receiver-process.js';
 import { readTerraSample } from './support/terra-samples.js';
 
@@ -42,7 +42,7 @@ describe('receiver durability', () => {
 
   beforeEach(async () => {
     influx = await startInfluxDb();
-    const env = { INFLUX_API_VERSION: '2', INFLUX_URL: influx.v2Url, INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org, INFLUX_BUCKET: influx.database };
+    const env = receiverInfluxEnv(influx, '2');
     receiver = await startReceiverProcess({ env: { ...env, TERRA_SIGNING_SECRET: SECRET, INFLUX_RETRY_MAX_DELAY_SECONDS: '1' } });
   });
 
@@ -171,7 +171,7 @@ describe('receiver durability', () => {
 describe('receiver without a signing secret', () => {
   it('runs, answers 503 and says how to set the secret', async () => {
     const influx = await startInfluxDb();
-    const receiver = await startReceiverProcess({ env: { INFLUX_API_VERSION: '1', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database } });
+    const receiver = await startReceiverProcess({ env: receiverInfluxEnv(influx, '1') });
     try {
       const hint = await receiver.waitForLog((line) => String(line.msg).startsWith('TERRA_SIGNING_SECRET is not set'));
       expect(hint.level).toBe(40);

@@ -8,8 +8,9 @@ import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signTerraBody } from '../terra/signature.js';
-import { expectedPointsOf, sortPoints, type ExpectedPoint } from './support/expected-points.js';
-import { startInfluxDb, type InfluxDbServer, type InfluxRow } from './support/influxdb.js';
+import { expectedPointsOf } from './support/expected-points.js';
+import { countPoints, storedPoints } from './support/stored-points.js';
+import { startInfluxDb, type InfluxDbServer, type InfluxRow, receiverInfluxEnv } from './support/influxdb.js';
 import { startReceiverProcess, waitFor, type ReceiverProcess } from './support/receiver-process.js';
 import { expectedSamples, readTerraSample, readTerraSampleJson, TERRA_SAMPLES_DIR } from './support/terra-samples.js';
 
@@ -22,21 +23,6 @@ async function sendWithCli(url: string, files: string[]): Promise<string> {
   const paths = files.map((file) => fileURLToPath(new URL(file, TERRA_SAMPLES_DIR)));
   const { stdout } = await run(process.execPath, [CLI, 'send', '--url', url, '--secret', SECRET, ...paths]);
   return stdout;
-}
-
-async function storedPoints(influx: InfluxDbServer, person: string, provider: string): Promise<ExpectedPoint[]> {
-  const rows = await influx.query(`SELECT rmssd, sdnn FROM hrv WHERE person = '${person}' AND provider = '${provider}'`);
-  const points: ExpectedPoint[] = [];
-  for (const row of rows) {
-    if (row.rmssd !== null) points.push({ time: String(row.time), measure: 'rmssd', value: row.rmssd as number });
-    if (row.sdnn !== null) points.push({ time: String(row.time), measure: 'sdnn', value: row.sdnn as number });
-  }
-  return sortPoints(points);
-}
-
-async function countPoints(influx: InfluxDbServer): Promise<number> {
-  const rows = await influx.query('SELECT count(rmssd) AS rmssd, count(sdnn) AS sdnn FROM hrv');
-  return rows.length === 0 ? 0 : Number(rows[0]!.rmssd) + Number(rows[0]!.sdnn);
 }
 
 function processedCount(receiver: ReceiverProcess): number {
@@ -52,10 +38,7 @@ describe.each([
 
   beforeAll(async () => {
     influx = await startInfluxDb();
-    const env: Record<string, string> =
-      apiVersion === '1'
-        ? { INFLUX_API_VERSION: '1', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database }
-        : { INFLUX_API_VERSION: '2', INFLUX_URL: influx.v2Url, INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org, INFLUX_BUCKET: influx.database };
+    const env: Record<string, string> = receiverInfluxEnv(influx, apiVersion);
     receiver = await startReceiverProcess({ env: { ...env, TERRA_SIGNING_SECRET: SECRET, INFLUX_RETRY_MAX_DELAY_SECONDS: '1' } });
   });
 
@@ -181,7 +164,7 @@ describe('receiver webhook answers', () => {
 
   beforeAll(async () => {
     influx = await startInfluxDb();
-    const env = { INFLUX_API_VERSION: '1', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database };
+    const env = receiverInfluxEnv(influx, '1');
     receiver = await startReceiverProcess({ env: { ...env, TERRA_SIGNING_SECRET: `old-secret,${SECRET}`, MAX_BODY_BYTES: '40000' } });
   });
 

@@ -3,7 +3,7 @@
 // Terra's large_request_sending sample and the chunks are its Garmin sleep sample, signed here as
 // Terra signs them, with the headers Terra sends for a large request.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInfluxDb, type InfluxDbServer } from './support/influxdb.js';
+import { startInfluxDb, type InfluxDbServer, receiverInfluxEnv } from './support/influxdb.js';
 import { startReceiverProcess, waitFor, type ReceiverProcess } from './support/receiver-process.js';
 import { postSigned } from './support/signed-post.js';
 import { readTerraSampleJson } from './support/terra-samples.js';
@@ -39,7 +39,7 @@ describe('receiver tracking large requests', () => {
 
   beforeAll(async () => {
     influx = await startInfluxDb();
-    const env = { INFLUX_API_VERSION: '1', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database, TERRA_SIGNING_SECRET: SECRET };
+    const env = { ...receiverInfluxEnv(influx, '1'), TERRA_SIGNING_SECRET: SECRET };
     receiver = await startReceiverProcess({ env });
     // The "day" of waiting for missing chunks, shortened to 2 s.
     impatient = await startReceiverProcess({ env: { ...env, LARGE_REQUEST_WARN_AFTER_SECONDS: '2' } });

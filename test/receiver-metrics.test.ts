@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signTerraBody } from '../terra/signature.js';
 import { findFreePort } from './support/free-port.js';
-import { startInfluxDb, type InfluxDbServer } from './support/influxdb.js';
+import { startInfluxDb, type InfluxDbServer, receiverInfluxEnv } from './support/influxdb.js';
 import { startReceiverProcess, type ReceiverProcess } from './support/receiver-process.js';
 import { readTerraSample, readTerraSampleJson } from './support/terra-samples.js';
 
@@ -80,7 +80,7 @@ describe('metrics with ADMIN_PORT set', () => {
     influx = await startInfluxDb();
     adminPort = await findFreePort();
     adminUrl = `http://127.0.0.1:${adminPort}`;
-    const env = { INFLUX_API_VERSION: '1', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database, TERRA_SIGNING_SECRET: SECRET, ADMIN_PORT: String(adminPort) };
+    const env = { ...receiverInfluxEnv(influx, '1'), TERRA_SIGNING_SECRET: SECRET, ADMIN_PORT: String(adminPort) };
     receiver = await startReceiverProcess({ env });
   });
 
@@ -184,7 +184,7 @@ describe('metrics on the main port', () => {
 
   beforeAll(async () => {
     influx = await startInfluxDb();
-    const env = { INFLUX_API_VERSION: '2', INFLUX_URL: influx.v2Url, INFLUX_TOKEN: influx.token, INFLUX_ORG: influx.org, INFLUX_BUCKET: influx.database };
+    const env = receiverInfluxEnv(influx, '2');
     receiver = await startReceiverProcess({ env: { ...env, TERRA_SIGNING_SECRET: SECRET, INFLUX_RETRY_MAX_DELAY_SECONDS: '1' } });
   });
 

@@ -2,7 +2,7 @@
 // harness. The two copies of one session are Terra's Garmin sample, one with changed values,
 // signed here as Terra signs them and distinguished by X-Terra-Ordering-Timestamp.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInfluxDb, type InfluxDbServer } from './support/influxdb.js';
+import { startInfluxDb, type InfluxDbServer, receiverInfluxEnv } from './support/influxdb.js';
 import { startReceiverProcess, waitFor, type ReceiverProcess, type LogLine } from './support/receiver-process.js';
 import { postSigned } from './support/signed-post.js';
 import { readTerraSampleJson } from './support/terra-samples.js';
@@ -43,7 +43,7 @@ describe('receiver with an older copy of a session', () => {
 
   beforeAll(async () => {
     influx = await startInfluxDb();
-    const env = { INFLUX_API_VERSION: '1', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database };
+    const env = receiverInfluxEnv(influx, '1');
     receiver = await startReceiverProcess({ env: { ...env, TERRA_SIGNING_SECRET: SECRET } });
   });
 

@@ -4,7 +4,7 @@
 // that a proxy would have forwarded.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signTerraBody } from '../terra/signature.js';
-import { startInfluxDb, type InfluxDbServer } from './support/influxdb.js';
+import { startInfluxDb, type InfluxDbServer, receiverInfluxEnv } from './support/influxdb.js';
 import { startReceiverProcess, waitFor, type LogLine, type ReceiverProcess } from './support/receiver-process.js';
 
 const SECRET = 'whsec-limit-3c9d';
@@ -60,7 +60,7 @@ describe('signature failure limit', () => {
 
   beforeAll(async () => {
     influx = await startInfluxDb();
-    const env = { INFLUX_API_VERSION: '1', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database, TERRA_SIGNING_SECRET: SECRET };
+    const env = { ...receiverInfluxEnv(influx, '1'), TERRA_SIGNING_SECRET: SECRET };
     // One failure credited back per minute, so no test here runs long enough to see a refill.
     const limit = { SIGNATURE_FAILURE_BURST: '3', SIGNATURE_FAILURE_REFILL_PER_MINUTE: '1', MAX_BODY_BYTES: '40000' };
     receiver = await startReceiverProcess({ env: { ...env, ...limit } });
@@ -156,7 +156,7 @@ describe('signature failure limit turned off', () => {
 
   beforeAll(async () => {
     influx = await startInfluxDb();
-    const env = { INFLUX_API_VERSION: '1', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database, TERRA_SIGNING_SECRET: SECRET };
+    const env = { ...receiverInfluxEnv(influx, '1'), TERRA_SIGNING_SECRET: SECRET };
     receiver = await startReceiverProcess({ env: { ...env, SIGNATURE_FAILURE_BURST: '0' } });
   });
 

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signTerraBody } from '../terra/signature.js';
-import { startInfluxDb, type InfluxDbServer } from './support/influxdb.js';
+import { startInfluxDb, type InfluxDbServer, receiverInfluxEnv } from './support/influxdb.js';
 import { startReceiverProcess, type ReceiverProcess } from './support/receiver-process.js';
 import { mountSmallTmpfs } from './support/small-tmpfs.js';
 import { readTerraSample } from './support/terra-samples.js';
@@ -35,7 +35,7 @@ describe.skipIf(mountProblem !== undefined)('spool on a full disk', () => {
 
   beforeAll(async () => {
     influx = await startInfluxDb();
-    const env = { INFLUX_API_VERSION: '1', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database, TERRA_SIGNING_SECRET: SECRET, INFLUX_RETRY_MAX_DELAY_SECONDS: '1' };
+    const env = { ...receiverInfluxEnv(influx, '1'), TERRA_SIGNING_SECRET: SECRET, INFLUX_RETRY_MAX_DELAY_SECONDS: '1' };
     receiver = await startReceiverProcess({ env, spoolDir: join(disk!.mountPoint, 'spool') });
   });
 

@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signTerraBody } from '../terra/signature.js';
-import { startInfluxDb, type InfluxDbServer } from './support/influxdb.js';
+import { startInfluxDb, type InfluxDbServer, receiverInfluxEnv } from './support/influxdb.js';
 import { startReceiverProcess, type ReceiverProcess } from './support/receiver-process.js';
 import { mountSmallTmpfs } from './support/small-tmpfs.js';
 import { readTerraSample } from './support/terra-samples.js';
@@ -53,7 +53,7 @@ describe.skipIf(disk === undefined)('spool on a read-only disk', () => {
   beforeAll(async () => {
     influx = await startInfluxDb();
     // MAX_BODY_BYTES fits the 1 MiB disk, so that /readyz can report the spool ready again.
-    const env = { INFLUX_API_VERSION: '1', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database, TERRA_SIGNING_SECRET: SECRET, INFLUX_RETRY_MAX_DELAY_SECONDS: '1', MAX_BODY_BYTES: '262144' };
+    const env = { ...receiverInfluxEnv(influx, '1'), TERRA_SIGNING_SECRET: SECRET, INFLUX_RETRY_MAX_DELAY_SECONDS: '1', MAX_BODY_BYTES: '262144' };
     receiver = await startReceiverProcess({ env, spoolDir: join(disk!.mountPoint, 'spool') });
   });
 

@@ -601,3 +601,9 @@ export async function startInfluxDb(options: StartInfluxDbOptions = {}): Promise
   );
   return new InfluxDbHarness(engine, gateway, database);
 }
+
+/** Returns the receiver's InfluxDB variables for `server`, through `/write` (1) or the v2 gateway (2). */
+export function receiverInfluxEnv(server: InfluxDbServer, apiVersion: '1' | '2'): Record<string, string> {
+  if (apiVersion === '1') return { INFLUX_API_VERSION: '1', INFLUX_URL: server.url, INFLUX_DATABASE: server.database };
+  return { INFLUX_API_VERSION: '2', INFLUX_URL: server.v2Url, INFLUX_TOKEN: server.token, INFLUX_ORG: server.org, INFLUX_BUCKET: server.database };
+}
