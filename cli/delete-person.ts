@@ -5,6 +5,7 @@ import { createPointDeleter, type PointDeleter } from '../influx/point-deleter.j
 import { lineProtocolTagValue } from '../influx/points.js';
 import { InfluxWriteError } from '../influx/write-error.js';
 import type { ReceiverConfig } from '../receiver/config.js';
+import { Spool } from '../receiver/spool.js';
 import { InvalidOptionsError, type CommandOutput } from './deliver.js';
 
 /** Every measurement with a `person` tag, and the fields whose values are counted for the summary. */
@@ -54,9 +55,40 @@ async function countValues(influxQl: InfluxQlClient, person: string): Promise<Ma
   return counts;
 }
 
+/**
+ * Lists the people with points. SHOW TAG VALUES would be shorter, but InfluxDB 1.x keeps listing a
+ * deleted tag value in it until its index is compacted.
+ */
 async function storedPeople(influxQl: InfluxQlClient): Promise<string[]> {
-  const series = await influxQl.select('SHOW TAG VALUES WITH KEY = "person"');
-  return [...new Set(series.flatMap((entry) => entry.rows.map((row) => String(row.value))))].sort();
+  const people = new Set<string>();
+  for (const { measurement, fields } of PERSON_MEASUREMENTS) {
+    const series = await influxQl.select(`SELECT count(${influxQlIdentifier(fields[0]!)}) FROM ${influxQlIdentifier(measurement)} GROUP BY "person"`);
+    for (const entry of series) if (entry.tags.person !== undefined) people.add(entry.tags.person);
+  }
+  return [...people].sort();
+}
+
+/**
+ * Deletes the deliveries of the spool's failed area whose reason names the person: they hold the
+ * raw payload, HRV values included, and `requeue-failed` would store them again. Returns how many,
+ * or undefined when the spool folder is not there.
+ */
+async function removeFailedDeliveries(spoolDir: string, person: string): Promise<number | undefined> {
+  const spool = new Spool(spoolDir);
+  let ids: string[];
+  try {
+    ids = await spool.failedIds();
+  } catch {
+    return undefined;
+  }
+  let removed = 0;
+  for (const id of ids) {
+    const reason = await spool.failedReason(id);
+    if (typeof reason?.person !== 'string' || lineProtocolTagValue(reason.person) !== lineProtocolTagValue(person)) continue;
+    await spool.removeFailed(id);
+    removed += 1;
+  }
+  return removed;
 }
 
 function describeCounts(counts: ReadonlyMap<string, number>): string {
@@ -101,8 +133,12 @@ export async function runDeletePerson(options: DeletePersonOptions, config: Rece
     throw new DeletePersonError(`delete-person stopped: ${error.message}. Check INFLUX_URL and that the credentials may delete, then run it again.`);
   }
 
+  const removed = await removeFailedDeliveries(config.spoolDir, person);
+  const failedArea = removed === undefined
+    ? `The spool folder ${config.spoolDir} was not found, so its failed deliveries were not checked; run the command where SPOOL_DIR is the receiver's.`
+    : `Removed ${removed} failed ${removed === 1 ? 'delivery' : 'deliveries'} of "${person}" from ${config.spoolDir}/failed.`;
   output.info(
-    `Deleted every point of person "${person}". Disconnect the person in Terra too (or remove the connection): ` +
+    `Deleted every point of person "${person}". ${failedArea} Disconnect the person in Terra too (or remove the connection): ` +
       'a delivery still waiting in the spool, or a new one, would store data for them again.',
   );
   return 0;

@@ -81,6 +81,7 @@ export async function runRecompute(options: RecomputeOptions, config: ReceiverCo
     throw new RecomputeError(`recompute stopped: ${error.message}. Check INFLUX_URL and the credentials, then run it again; it starts over safely.`);
   }
 
-  output.info(`Recomputed ${summary.pairs} person and provider pairs with k = ${config.normalRangeSd}: ${summary.written} nights written, ${summary.deleted} deleted, ${summary.unchanged} unchanged.`);
+  const pairs = summary.pairs === 1 ? '1 person and provider pair' : `${summary.pairs} person and provider pairs`;
+  output.info(`Recomputed ${pairs} with k = ${config.normalRangeSd}: ${summary.written} nights written, ${summary.deleted} deleted, ${summary.unchanged} unchanged.`);
   return summary;
 }

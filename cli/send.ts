@@ -44,7 +44,7 @@ export function checkSendOptions(options: SendOptions): string[] {
   const urlProblem = checkWebhookUrl(options.url);
 
   if (urlProblem !== undefined) problems.push(urlProblem);
-  if (options.secret === '') problems.push('secret must not be empty: set the signing secret the receiver uses');
+  if (options.secret === '') problems.push('secret must not be empty: pass --secret or set TERRA_SIGNING_SECRET to the signing secret the receiver uses');
   if (options.files.length === 0) problems.push('files: name at least one JSON file to send');
 
   return problems;

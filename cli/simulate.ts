@@ -72,7 +72,7 @@ export function checkSimulateOptions(options: SimulateOptions): string[] {
   const { concurrency } = options;
 
   if (urlProblem !== undefined) problems.unshift(urlProblem);
-  if (options.secret === '') problems.push('secret must not be empty: set the signing secret the receiver uses');
+  if (options.secret === '') problems.push('secret must not be empty: pass --secret or set TERRA_SIGNING_SECRET to the signing secret the receiver uses');
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= MAX_CONCURRENCY)) {
     problems.push(`concurrency must be a whole number from 1 to ${MAX_CONCURRENCY}, got ${concurrency}`);
   }

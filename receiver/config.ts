@@ -94,21 +94,34 @@ const environmentSchema = z
       .transform((text) => text === 'true'),
     LARGE_REQUEST_WARN_AFTER_SECONDS: integer(1, 7 * 24 * 3600).default(DEFAULT_WARN_AFTER_MS / 1000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  })
-  .superRefine((env, context) => {
-    if (env.INFLUX_API_VERSION === '2' && env.INFLUX_TOKEN === undefined) {
-      const message = 'required when INFLUX_API_VERSION is 2 (set INFLUX_TOKEN or INFLUX_TOKEN_FILE)';
-      context.addIssue({ code: 'custom', path: ['INFLUX_TOKEN'], message });
-    }
-    if (env.ADMIN_PORT !== undefined && env.ADMIN_PORT !== 0 && env.ADMIN_PORT === env.PORT) {
-      const message = 'must differ from PORT, because the webhook and the admin routes need a port each (leave ADMIN_PORT unset to serve both on PORT)';
-      context.addIssue({ code: 'custom', path: ['ADMIN_PORT'], message });
-    }
-    if (env.INFLUX_PASSWORD !== undefined && env.INFLUX_USERNAME === undefined) {
-      const message = 'required when INFLUX_PASSWORD is set';
-      context.addIssue({ code: 'custom', path: ['INFLUX_USERNAME'], message });
-    }
   });
+
+/** A problem that involves two variables, found on the raw text so that it is reported even when another variable is invalid. */
+interface PairProblem {
+  name: string;
+  message: string;
+}
+
+function rawText(env: Record<string, string | undefined>, name: string): string | undefined {
+  const text = env[name]?.trim();
+  return text === undefined || text === '' ? undefined : text;
+}
+
+function variablePairProblems(env: Record<string, string | undefined>): PairProblem[] {
+  const problems: PairProblem[] = [];
+  if ((rawText(env, 'INFLUX_API_VERSION') ?? '2') === '2' && rawText(env, 'INFLUX_TOKEN') === undefined) {
+    problems.push({ name: 'INFLUX_TOKEN', message: 'required when INFLUX_API_VERSION is 2 (set INFLUX_TOKEN or INFLUX_TOKEN_FILE)' });
+  }
+  const adminPort = rawText(env, 'ADMIN_PORT');
+  if (adminPort !== undefined && Number(adminPort) !== 0 && Number(adminPort) === Number(rawText(env, 'PORT') ?? '8080')) {
+    const message = 'must differ from PORT, because the webhook and the admin routes need a port each (leave ADMIN_PORT unset to serve both on PORT)';
+    problems.push({ name: 'ADMIN_PORT', message });
+  }
+  if (rawText(env, 'INFLUX_PASSWORD') !== undefined && rawText(env, 'INFLUX_USERNAME') === undefined) {
+    problems.push({ name: 'INFLUX_USERNAME', message: 'required when INFLUX_PASSWORD is set' });
+  }
+  return problems;
+}
 
 type Environment = z.infer<typeof environmentSchema>;
 
@@ -226,6 +239,7 @@ export function loadReceiverConfig(env: NodeJS.ProcessEnv = process.env): Receiv
   const result = environmentSchema.safeParse(resolved);
 
   if (!result.success) problems.push(...result.error.issues.map((issue) => describeIssue(issue, resolved)));
+  for (const { name, message } of variablePairProblems(resolved)) problems.push(describeIssue({ path: [name], message } as z.core.$ZodIssue, resolved));
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
 
   const parsed = result.data;

@@ -142,6 +142,22 @@ export class Spool {
     }
   }
 
+  /** Returns the reason file of a failed delivery, or undefined when it is missing or unreadable. */
+  async failedReason(id: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      return JSON.parse(await readFile(join(this.directory, FAILED, `${id}.reason.json`), 'utf8')) as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Deletes a failed delivery and its reason file. */
+  async removeFailed(id: string): Promise<void> {
+    await rm(join(this.directory, FAILED, id + EXTENSION), { force: true });
+    await rm(join(this.directory, FAILED, `${id}.reason.json`), { force: true });
+    await syncDirectory(join(this.directory, FAILED));
+  }
+
   /** Lists the ids of the deliveries in the failed area, oldest first. */
   async failedIds(): Promise<string[]> {
     const names = await readdir(join(this.directory, FAILED));

@@ -124,6 +124,12 @@ describe('loadReceiverConfig', () => {
     expect(loadReceiverConfig({ INFLUX_TOKEN: 't', HRV_NORMAL_RANGE_SD: text }).normalRangeSd).toBe(expected);
   });
 
+  it('reports pair problems beside an invalid variable', () => {
+    const problems = problemsOf({ LOG_LEVEL: 'loud', INFLUX_PASSWORD: 'x', PORT: '8081', ADMIN_PORT: '8081' });
+
+    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['ADMIN_PORT', 'INFLUX_TOKEN', 'INFLUX_USERNAME', 'LOG_LEVEL']);
+  });
+
   it('requires a token for version 2', () => {
     expect(problemsOf({})).toEqual([
       'INFLUX_TOKEN: required when INFLUX_API_VERSION is 2 (set INFLUX_TOKEN or INFLUX_TOKEN_FILE) (not set)',

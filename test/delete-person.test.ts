@@ -1,3 +1,5 @@
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -89,7 +91,14 @@ describe.each([
   });
 
   it('deletes every point of one person only', async () => {
-    const run = await runBuiltCli(['delete-person', 'alice', '--yes'], { cwd: process.cwd(), env });
+    // Two deliveries in the failed area, as the worker leaves them: the body and a reason file.
+    const failed = join(receiver.spoolDir, 'failed');
+    for (const [id, person] of [['1764806400000-000001', 'alice'], ['1764806400000-000002', 'bob']]) {
+      writeFileSync(join(failed, `${id}.delivery`), '{"receivedAtMs":1764806400000}\n{}');
+      writeFileSync(join(failed, `${id}.reason.json`), JSON.stringify({ reason: 'InfluxDB responded with HTTP 400', person, provider: 'GARMIN' }));
+    }
+
+    const run = await runBuiltCli(['delete-person', 'alice', '--yes'], { cwd: process.cwd(), env: { ...env, SPOOL_DIR: receiver.spoolDir } });
 
     expect(run.stderr).toBe('');
     expect(run.exitCode).toBe(0);
@@ -98,7 +107,8 @@ describe.each([
     expect(run.stdout).toContain('  hrv_session: 1 sleep sessions');
     expect(run.stdout).toContain('  hrv_daily: 0 daily averages');
     expect(run.stdout).toContain('  hrv_night: 1 nights');
-    expect(run.stdout).toContain('Deleted every point of person "alice".');
+    expect(run.stdout).toContain(`Deleted every point of person "alice". Removed 1 failed delivery of "alice" from ${receiver.spoolDir}/failed.`);
+    expect(readdirSync(failed).sort()).toEqual(['1764806400000-000002.delivery', '1764806400000-000002.reason.json']);
     const after = await pointsByPerson(influx);
     const others = Object.fromEntries(Object.entries(before).filter(([key]) => !key.endsWith('/alice')));
     expect(after).toEqual(others);
