@@ -100,8 +100,12 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(result, null, 2));
 
     const stored = result.storedRmssd === samplesPerMeasure && result.storedSdnn === samplesPerMeasure;
-    const passed = status === 200 && stored && hwmMiB < MEMORY_AIM_MIB;
-    console.log(`${passed ? 'PASS' : 'FAIL'} large payload: HTTP ${status} after ${result.acknowledgementMs} ms, ${stored ? 'all' : 'NOT all'} samples stored, peak resident memory ${Math.round(hwmMiB)} MiB (aim: under ${MEMORY_AIM_MIB} MiB)`);
+    // The proof is the acknowledgement within Terra's timeout and every sample stored; the memory
+    // peak is measured and compared with its aim on a line of its own.
+    const passed = status === 200 && result.acknowledgementMs < TERRA_TIMEOUT_MS && stored;
+    console.log(`${passed ? 'PASS' : 'FAIL'} large payload: HTTP ${status} after ${result.acknowledgementMs} ms (Terra waits ${TERRA_TIMEOUT_MS} ms), ${stored ? 'all' : 'NOT all'} samples stored`);
+    const aimMet = hwmMiB < MEMORY_AIM_MIB;
+    console.log(`${aimMet ? 'MET' : 'MISSED'} memory aim: peak resident memory ${Math.round(hwmMiB)} MiB (aim: under ${MEMORY_AIM_MIB} MiB)`);
     if (!passed) process.exitCode = 1;
   } finally {
     await stack.dispose();
