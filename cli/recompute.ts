@@ -12,7 +12,7 @@ export interface RecomputeOptions {
   provider?: string;
 }
 
-/** Where the progress bar is drawn: a terminal's stderr, or nowhere. */
+/** Output for the progress bar: a terminal's stderr, or nothing when `isTTY` is false. */
 export interface ProgressOutput {
   isTTY: boolean;
   columns?: number;

@@ -50,9 +50,9 @@ export class NightUpdater {
 
   /**
    * Stores the latest copy of each session and daily average, then refreshes the nights they
-   * affect. The order makes a retry after any failure complete the update: new copies are written
-   * first, the nights of every copy that is not older than the stored one are refreshed even when
-   * nothing changed, and stored copies that moved to another time are deleted last.
+   * affect. The order lets a retry after any failure complete the update. New copies are written
+   * first. The nights of every copy that is not older than the stored one are refreshed, even when
+   * nothing changed. Stored copies that moved to another time are deleted last.
    */
   async applyRecords(tags: ModelTags, sessions: readonly SleepSessionRecord[], dailies: readonly DailyAverageRecord[]): Promise<ModelOutcome> {
     const sessionPlan = await this.planSessions(tags, sessions);

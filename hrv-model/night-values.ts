@@ -1,4 +1,4 @@
-/** How a night's value was obtained, in order of preference. */
+/** Source of a night's value, in order of preference. */
 export type NightBasis = 'samples' | 'summary' | 'daily';
 
 /** The value of one night for one person and provider. */
@@ -9,7 +9,7 @@ export interface NightValue {
   basis: NightBasis;
 }
 
-/** What the night value needs of a stored sleep session. */
+/** The fields of a stored sleep session that the night value uses. */
 export interface SessionValue {
   /** Identity of the session, used only to fix the summation order. */
   key: string;

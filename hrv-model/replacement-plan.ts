@@ -1,6 +1,6 @@
 import { compareCopies, sameRecord, type StoredRecord } from './stored-records.js';
 
-/** What to write and delete so that storage keeps only the latest copy of every record. */
+/** The writes and deletes that leave only the latest copy of every record in storage. */
 export interface ReplacementPlan<T> {
   writes: T[];
   /**

@@ -1,7 +1,7 @@
 import type { DailyValue, SessionValue } from './night-values.js';
 import { dayNumberOf } from './night-date.js';
 
-/** How a session's value was obtained: its RMSSD samples, its summary average, or neither. */
+/** Source of a session's value: its RMSSD samples, its summary average, or neither. */
 export type SessionBasis = 'samples' | 'summary' | 'none';
 
 /** One sleep session as stored in `hrv_session`: the latest copy Terra sent of it. */
@@ -65,7 +65,8 @@ export function compareCopies(a: StoredRecord, b: StoredRecord): number {
   if (samplesA !== samplesB) return samplesA - samplesB;
   const textA = contentFingerprint(a);
   const textB = contentFingerprint(b);
-  return textA < textB ? -1 : textA > textB ? 1 : 0;
+  if (textA === textB) return 0;
+  return textA < textB ? -1 : 1;
 }
 
 export function sameRecord(a: StoredRecord, b: StoredRecord): boolean {

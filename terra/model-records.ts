@@ -5,7 +5,7 @@ import type { HrvEvent } from './envelope.js';
 import { child, classifyValue, isObject, type ExtractedSamples } from './hrv-samples.js';
 import { parseTerraTimestamp } from './timestamp.js';
 
-/** What the nightly model takes from one event, with the items it could not use counted. */
+/** The sessions and daily averages the nightly model takes from one event, and the items it could not use. */
 export interface ModelRecords {
   sessions: SleepSessionRecord[];
   /** Index in the event's `data` of the item each session comes from, parallel to `sessions`. */
@@ -37,6 +37,9 @@ function sessionOf(item: unknown, rmssd: ExtractedSamples['itemRmssd'][number], 
   const summaryId = nonEmptyText(child(metadata, 'summary_id'));
   const samples = rmssd?.count ?? 0;
   const summary = summaryRmssdMs(item);
+  let basis: SleepSessionRecord['basis'] = 'none';
+  if (samples > 0) basis = 'samples';
+  else if (summary !== undefined) basis = 'summary';
   const session: SleepSessionRecord = {
     key: sessionKey(summaryId, startNs),
     startNs,
@@ -44,7 +47,7 @@ function sessionOf(item: unknown, rmssd: ExtractedSamples['itemRmssd'][number], 
     endTime: endTime as string,
     nightDate,
     isNap: child(metadata, 'is_nap') === true,
-    basis: samples > 0 ? 'samples' : summary !== undefined ? 'summary' : 'none',
+    basis,
     samples,
     orderingMs,
   };

@@ -93,7 +93,9 @@ export function referenceNights(sleepItems: SleepItemJson[], dailyItems: DailyIt
       night.normal_high_ms = Math.exp(mean(history) + normalRangeSd * sampleSd(history));
     }
     if (night.baseline_ms !== undefined && night.normal_low_ms !== undefined) {
-      night.status = night.baseline_ms < night.normal_low_ms ? 'below' : night.baseline_ms > night.normal_high_ms! ? 'above' : 'within';
+      night.status = 'within';
+      if (night.baseline_ms < night.normal_low_ms) night.status = 'below';
+      if (night.baseline_ms > night.normal_high_ms!) night.status = 'above';
     }
     return night;
   });
