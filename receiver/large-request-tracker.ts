@@ -200,7 +200,8 @@ export class LargeRequestTracker {
       this.options.logger.info({ reference, processedPayloads, person, provider, waitedHours }, message);
       return;
     }
-    const fields = { reference, expectedPayloads, processedPayloads, missingPayloads: expectedPayloads - processedPayloads, person, provider, waitedHours };
+    const receivedChunks = receivedChunkNumbers(request.chunks);
+    const fields = { reference, expectedPayloads, processedPayloads, missingPayloads: expectedPayloads - processedPayloads, receivedChunks, person, provider, waitedHours };
     this.options.logger.warn(fields, 'large request incomplete: payloads are still missing; request that date range from Terra again');
   }
 
@@ -254,4 +255,21 @@ function isJournalEntry(value: unknown): value is JournalEntry {
   if (entry.event === 'announced') return Number.isSafeInteger(entry.atMs) && Number.isSafeInteger(entry.expectedPayloads);
   if (entry.event === 'chunk') return Number.isSafeInteger(entry.atMs) && typeof entry.chunk === 'string';
   return entry.event === 'reported';
+}
+
+/** Chunk numbers listed in a warning at most; a larger request lists the first ones. */
+const MAX_LISTED_CHUNKS = 100;
+
+/**
+ * Returns the numbers of the processed chunks, read from trace ids of the form `<id>:chunk:<n>`, so
+ * that the warning shows which ones arrived. Terra does not document whether numbers start at 0
+ * or 1, so the missing ones are left for the reader to see rather than computed.
+ */
+function receivedChunkNumbers(chunks: ReadonlySet<string>): number[] {
+  const numbers: number[] = [];
+  for (const chunk of chunks) {
+    const match = /:chunk:(\d{1,9})$/.exec(chunk);
+    if (match !== null) numbers.push(Number(match[1]));
+  }
+  return numbers.sort((a, b) => a - b).slice(0, MAX_LISTED_CHUNKS);
 }

@@ -106,7 +106,7 @@ describe('LargeRequestTracker', () => {
     await tracker.checkOverdue();
 
     expect(lines).toEqual([
-      expect.objectContaining({ level: 40, msg: INCOMPLETE, reference: REFERENCE, expectedPayloads: 3, processedPayloads: 2, missingPayloads: 1, person: 'alice', provider: 'GARMIN', waitedHours: 24 }),
+      expect.objectContaining({ level: 40, msg: INCOMPLETE, reference: REFERENCE, expectedPayloads: 3, processedPayloads: 2, missingPayloads: 1, receivedChunks: [0, 1], person: 'alice', provider: 'GARMIN', waitedHours: 24 }),
     ]);
   });
 

@@ -73,7 +73,7 @@ describe('receiver tracking large requests', () => {
 
     const warning = await impatient.waitForLog((line) => line.msg === INCOMPLETE, 20_000);
 
-    expect(warning).toMatchObject({ level: 40, reference, expectedPayloads: 3, processedPayloads: 2, missingPayloads: 1, person: 'alice', provider: 'GARMIN' });
+    expect(warning).toMatchObject({ level: 40, reference, expectedPayloads: 3, processedPayloads: 2, missingPayloads: 1, receivedChunks: [0, 2], person: 'alice', provider: 'GARMIN' });
     expect(impatient.logs.filter((line) => line.msg === COMPLETE)).toEqual([]);
     expect(impatient.output()).not.toMatch(/hrv_rmssd|47\.9/);
   });
