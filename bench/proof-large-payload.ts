@@ -100,7 +100,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(result, null, 2));
 
     const stored = result.storedRmssd === samplesPerMeasure && result.storedSdnn === samplesPerMeasure;
-    // The proof is the acknowledgement within Terra's timeout and every sample stored; the memory
+    // The proof is the acknowledgement within Terra's timeout and every sample stored. The memory
     // peak is measured and compared with its aim on a line of its own.
     const passed = status === 200 && result.acknowledgementMs < TERRA_TIMEOUT_MS && stored;
     console.log(`${passed ? 'PASS' : 'FAIL'} large payload: HTTP ${status} after ${result.acknowledgementMs} ms (Terra waits ${TERRA_TIMEOUT_MS} ms), ${stored ? 'all' : 'NOT all'} samples stored`);

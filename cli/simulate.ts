@@ -135,7 +135,7 @@ function recordRejection(summary: SimulateSummary, key: string, detail: string, 
 /** Posts one delivery and adds its outcome to `summary`. */
 async function sendDelivery(delivery: SimulatedSleepDelivery, options: SimulateOptions, summary: SimulateSummary, output: CommandOutput): Promise<void> {
   try {
-    // Terra stamps a record when it emits it; the simulator uses the session's update time, so that
+    // Terra stamps a record when it emits it. The simulator uses the session's update time, so
     // sending the same night again is an identical copy rather than a newer one.
     const updatedNs = parseTerraTimestamp(delivery.body.user.last_webhook_update, 'UTC');
     const orderingTimestampMs = updatedNs === undefined ? undefined : Number(updatedNs / 1_000_000n);

@@ -4,8 +4,8 @@ import { parseTerraTimestamp } from '../terra/timestamp.js';
 /**
  * Time of day (UTC, in minutes) of the timestamp a night point gets on its date. 10:30 UTC falls
  * on the same calendar date for every offset from UTC-10:00 (00:30, Hawaii) to UTC+13:00 (23:30,
- * New Zealand in summer, Samoa, Tonga), so Grafana and a browser show the night on its own date for
- * viewers anywhere in that band. UTC+14:00 (Kiribati) sees the next date and UTC-11:00 the one before.
+ * New Zealand in summer, Samoa, Tonga). So Grafana and a browser show the night on its own date for
+ * viewers anywhere in that band. UTC+14:00 (Kiribati) shows the next date and UTC-11:00 the one before.
  */
 export const NIGHT_POINT_MINUTE_UTC = 10 * 60 + 30;
 

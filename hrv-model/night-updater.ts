@@ -94,7 +94,7 @@ export class NightUpdater {
     return planReplacements(incoming, stored, SESSION_IDENTITY);
   }
 
-  /** A day's average always has the same time, so a new copy overwrites the stored one in place. */
+  /** Plans the daily averages. A day's average always has the same time, so a new copy overwrites the stored one. */
   private async planDailies(tags: ModelTags, incoming: readonly DailyAverageRecord[]): Promise<ReplacementPlan<DailyAverageRecord>> {
     if (incoming.length === 0) return planReplacements([], [], DAILY_IDENTITY);
     const days = incoming.map((daily) => dayNumberOf(daily.date));

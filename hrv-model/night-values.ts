@@ -21,7 +21,7 @@ export interface SessionValue {
   samples: number;
 }
 
-/** What the night value needs of a stored daily average. */
+/** The fields of a stored daily average that the night value uses. */
 export interface DailyValue {
   dayNumber: number;
   rmssdMs?: number;
@@ -50,6 +50,11 @@ function nightFromSessions(sessions: readonly SessionValue[]): NightValue | unde
   return { rmssdMs: sum / withSummary.length, samples: 0, basis: 'summary' };
 }
 
+function compareKeys(a: SessionValue, b: SessionValue): number {
+  if (a.key === b.key) return 0;
+  return a.key < b.key ? -1 : 1;
+}
+
 /**
  * Computes the value of every night that has one, keyed by day number. Naps never count. A night
  * whose sessions carry no value at all falls back to that day's daily average, like a night with
@@ -58,7 +63,7 @@ function nightFromSessions(sessions: readonly SessionValue[]): NightValue | unde
  */
 export function computeNightValues(sessions: readonly SessionValue[], dailies: readonly DailyValue[]): Map<number, NightValue> {
   const sessionsByNight = new Map<number, SessionValue[]>();
-  const sorted = sessions.filter((session) => !session.isNap).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const sorted = sessions.filter((session) => !session.isNap).sort(compareKeys);
   for (const session of sorted) {
     const list = sessionsByNight.get(session.nightDayNumber) ?? [];
     list.push(session);

@@ -5,7 +5,7 @@ export interface ReplacementPlan<T> {
   writes: T[];
   /**
    * Stored copies whose time differs from the copy that replaces them. They are deleted last,
-   * after the nights are refreshed, so that a retry after a failure still sees their night dates.
+   * after the nights are refreshed, so that a retry after a failure still finds their night dates.
    */
   obsolete: T[];
   /** Incoming copies that are not older than the stored ones, and the stored copies they meet. */

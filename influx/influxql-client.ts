@@ -104,8 +104,9 @@ export class InfluxQlClient {
 }
 
 /**
- * A statement error comes with HTTP 200. A missing database is a setting the operator can fix, so
- * the delivery waits; any other statement error will not go away by itself.
+ * Builds the error of a statement that failed, which InfluxDB reports with HTTP 200. A missing
+ * database is a setting the operator can fix, so the delivery waits. Any other statement error
+ * will not go away by itself.
  */
 function statementError(message: string): InfluxQueryError {
   const missingDatabase = /database not found/i.test(message);

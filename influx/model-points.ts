@@ -40,7 +40,7 @@ export function sessionLine(session: SleepSessionRecord, tags: ModelTags): strin
 
 /**
  * Builds the `hrv_daily` line of a day's average, at the same time of day as a night point.
- * `has_rmssd` tells readers whether `rmssd` belongs to this copy, because a copy without a valid
+ * `has_rmssd` marks whether `rmssd` belongs to this copy, because a copy without a valid
  * average leaves the `rmssd` of the copy it overwrites in place.
  */
 export function dailyLine(daily: DailyAverageRecord, tags: ModelTags): string {

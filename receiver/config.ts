@@ -35,7 +35,7 @@ function influxUrlProblem(text: string): string | undefined {
   return undefined;
 }
 
-/** A plain decimal number such as 0.5 or 1; Number() would also read `0x1`, `1e0` and a blank. */
+/** Accepts a plain decimal number such as 0.5 or 1, because Number() would also read `0x1`, `1e0` and a blank. */
 const decimal = (min: number, max: number) => {
   const error = `expected a decimal number from ${min} to ${max}, such as 0.5`;
   return z

@@ -74,7 +74,7 @@ export class LargeRequestTracker {
     this.nowMs = options.nowMs ?? Date.now;
   }
 
-  /** Reads the journal, forgets expired requests and rewrites it. */
+  /** Reads the journal, drops expired requests and rewrites it. */
   static async open(options: LargeRequestTrackerOptions): Promise<LargeRequestTracker> {
     const { journal, entries, unreadableLines } = await JsonLinesJournal.open(options.path);
     const tracker = new LargeRequestTracker(journal, options);
@@ -92,8 +92,8 @@ export class LargeRequestTracker {
 
   /**
    * Records what a processed delivery means for large requests: an announcement, or a chunk when
-   * it carries data and a `terra-reference`. Never throws: a journal that cannot be written is
-   * logged, and only costs the tracking after a restart.
+   * it carries data and a `terra-reference`. It does not throw for a journal that cannot be
+   * written: persist() logs the error, and only the tracking after a restart is lost.
    */
   async recordDelivery(deliveryId: string, metadata: DeliveryMetadata, delivery: ProcessedDelivery): Promise<void> {
     const entries: ChangeEntry[] = [];
@@ -110,7 +110,7 @@ export class LargeRequestTracker {
     await this.persist(entries, forgotten > 0);
   }
 
-  /** Reports overdue requests and forgets expired ones; runs on a timer after start(). */
+  /** Reports overdue requests and drops expired ones. It runs on a timer after start(). */
   async checkOverdue(): Promise<void> {
     const reported: ChangeEntry[] = [];
     for (const request of this.requests.values()) {

@@ -126,7 +126,8 @@ export class TraceIdLedger {
 
   /**
    * Records that the worker finished a delivery: it left the spool, stored or moved to the failed
-   * area. Never throws: a journal that cannot be written is logged, and only costs reprocessing.
+   * area. It does not throw for a journal that cannot be written: the error is logged, and a retry
+   * of the delivery is then processed again.
    */
   async markProcessed(traceId: string | undefined): Promise<void> {
     if (traceId === undefined) return;

@@ -15,7 +15,7 @@ import { readTerraSampleJson } from './support/terra-samples.js';
 
 // Real parts: influxd 1.6 as a child process, the built receiver as a child process on loopback,
 // and the built `hrv-stack recompute`. The deliveries come from the project's own simulator and
-// are signed here as Terra signs them; the expected nights come from test/support/reference-nights.ts,
+// are signed here as Terra signs them. The expected nights come from test/support/reference-nights.ts,
 // which shares no code with the receiver.
 
 const SECRET = 'whsec-nights-7a1f';
@@ -69,9 +69,10 @@ function wrongDateCopy(body: SleepWebhookBody): SleepWebhookBody {
 }
 
 /**
- * Builds the deliveries in the order Terra emitted them: every simulated session, with an early
- * half-filled copy before every tenth night, a wrong end date before the last night of the first
- * person, and two daily averages for the first person (one on a night that has a session).
+ * Builds the deliveries in the order Terra emitted them. Every simulated session is sent, and every
+ * tenth night is preceded by an early half-filled copy. The last night of the first person is
+ * preceded by a copy with a wrong end date. The first person also gets two daily averages, one of
+ * them on a night that has a session.
  */
 function buildScenario(): Scenario {
   const simulated = generateSleepDeliveries(SIMULATION);
@@ -130,7 +131,7 @@ async function deliverAll(receiver: ReceiverProcess, deliveries: readonly Delive
   await waitFor('every delivery to be processed', () => (processedCount(receiver) >= before + deliveries.length ? true : undefined), 120_000);
 }
 
-/** Every hrv_night row of one person, with its date, sorted by date. */
+/** Returns every hrv_night row of one person, with its date, sorted by date. */
 async function nightRows(influx: InfluxDbServer, person: string): Promise<InfluxRow[]> {
   const rows = await influx.query(`SELECT * FROM hrv_night WHERE person = '${person}'`);
   return rows.map((row) => ({ ...row, date: new Date(Number(BigInt(row.time as string) / 1_000_000n)).toISOString().slice(0, 10) }));
@@ -316,7 +317,7 @@ describe.each([
   { apiVersion: '1' as const, label: 'InfluxQL DELETE' },
   { apiVersion: '2' as const, label: '/api/v2/delete through the test gateway' },
 ])('moved night removed with $label', ({ apiVersion }) => {
-  // The person id holds quotes and a backslash, which both delete paths must quote correctly.
+  // The person id contains quotes and a backslash, which both delete paths must quote correctly.
   const person = `o'brien "q" \\ x`;
   let influx: InfluxDbServer;
   let receiver: ReceiverProcess;
@@ -357,8 +358,8 @@ describe.each([
 });
 
 describe('model update after a failed night write', () => {
-  // The test gateway answers 503 to the next write that carries hrv_night lines, after the
-  // session was written; the worker retries the delivery, which must complete the update.
+  // The test gateway returns 503 to the next write that carries hrv_night lines, after the
+  // session was written. The worker retries the delivery, which must complete the update.
   let influx: InfluxDbServer;
   let receiver: ReceiverProcess;
 

@@ -66,7 +66,7 @@ export function referenceNightValues(sleepItems: SleepItemJson[], dailyItems: Da
   return values;
 }
 
-/** Every night row of one person, sorted by date, with k = `normalRangeSd`. */
+/** Computes every night row of one person, sorted by date, with k = `normalRangeSd`. */
 export function referenceNights(sleepItems: SleepItemJson[], dailyItems: DailyItemJson[], normalRangeSd: number): ReferenceNight[] {
   const values = referenceNightValues(sleepItems, dailyItems);
   const lnOf = (date: string) => (values.has(date) ? Math.log(values.get(date)!.rmssd) : undefined);

@@ -1,7 +1,7 @@
 import { sortPoints, type ExpectedPoint } from './expected-points.js';
 import type { InfluxDbServer } from './influxdb.js';
 
-/** Every RMSSD and SDNN sample stored in `hrv` for one person and provider, sorted. */
+/** Returns every RMSSD and SDNN sample stored in `hrv` for one person and provider, sorted. */
 export async function storedPoints(influx: InfluxDbServer, person: string, provider: string): Promise<ExpectedPoint[]> {
   const rows = await influx.query(`SELECT rmssd, sdnn FROM hrv WHERE person = '${person}' AND provider = '${provider}'`);
   const points: ExpectedPoint[] = [];
@@ -12,7 +12,7 @@ export async function storedPoints(influx: InfluxDbServer, person: string, provi
   return sortPoints(points);
 }
 
-/** Number of RMSSD and SDNN values stored in `hrv`, for every person. */
+/** Counts the RMSSD and SDNN values stored in `hrv`, for every person. */
 export async function countPoints(influx: InfluxDbServer): Promise<number> {
   const rows = await influx.query('SELECT count(rmssd) AS rmssd, count(sdnn) AS sdnn FROM hrv');
   return rows.length === 0 ? 0 : Number(rows[0]!.rmssd) + Number(rows[0]!.sdnn);
