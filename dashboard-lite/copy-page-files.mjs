@@ -1,4 +1,4 @@
-// Copies the page's HTML and CSS beside the client modules that tsc writes to
+// Copies the page's HTML, CSS and icon beside the client modules that tsc writes to
 // dist/dashboard-lite/page/, because tsc copies only what it compiles. Part of `npm run build`.
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 
@@ -7,5 +7,5 @@ const target = new URL('../dist/dashboard-lite/page/', import.meta.url);
 
 mkdirSync(target, { recursive: true });
 for (const name of readdirSync(source)) {
-  if (name.endsWith('.html') || name.endsWith('.css')) copyFileSync(new URL(name, source), new URL(name, target));
+  if (['.html', '.css', '.svg'].some((extension) => name.endsWith(extension))) copyFileSync(new URL(name, source), new URL(name, target));
 }
