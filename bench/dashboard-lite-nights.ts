@@ -58,7 +58,7 @@ async function measure(url: string, range: string): Promise<{ timesMs: number[];
     const response = await fetch(`${url}/api/nights?person=${person}&provider=GARMIN&range=${range}`, { headers });
     const body = (await response.json()) as { nights: unknown[] };
     const elapsedMs = performance.now() - started;
-    if (response.status !== 200) throw new Error(`the nights API answered ${response.status}`);
+    if (response.status !== 200) throw new Error(`the nights API responded with HTTP ${response.status}`);
     nights = body.nights.length;
     if (index >= WARM_UP_REQUESTS) timesMs.push(elapsedMs);
   }

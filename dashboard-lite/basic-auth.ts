@@ -47,7 +47,7 @@ export function basicAuth(expected: BasicCredentials): RequestHandler {
     response.setHeader('WWW-Authenticate', `Basic realm="${REALM}", charset="UTF-8"`);
     response.status(401).json({
       error: 'unauthorized',
-      message: 'Sign in with the dashboard-lite user name and password; the README says where to find them',
+      message: 'Authentication required: sign in with the dashboard-lite user name and password. The README explains where to find the password',
     });
   };
 }

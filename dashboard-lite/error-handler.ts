@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { InfluxQueryError } from '../influx/influxql-client.js';
 import { HttpError } from '../receiver/http-error.js';
 
-/** What the operator checks when InfluxDB cannot be read; the page shows it too. */
+/** Checklist for the operator when InfluxDB cannot be read, sent in the 503 message that the page shows. */
 export const INFLUX_CHECKLIST =
   'Check that InfluxDB is running and reachable at INFLUX_URL, that INFLUX_TOKEN (or INFLUX_USERNAME and INFLUX_PASSWORD) may read, and that INFLUX_BUCKET (or INFLUX_DATABASE) exists. The dashboard-lite log has details.';
 

@@ -4,7 +4,7 @@ import { HttpError } from '../receiver/http-error.js';
 /** Day number of 2000-01-01: samples and nights outside the years 2000 to 2099 are never stored. */
 const FIRST_STORED_DAY = 10_957;
 
-/** Longest person or provider accepted, in UTF-16 code units; the receiver rejects ids over 256 code points. */
+/** Maximum length of a person or provider, in UTF-16 code units. The receiver rejects ids over 256 code points. */
 const MAX_TAG_LENGTH = 1024;
 
 /** Days each named range covers, today included. */

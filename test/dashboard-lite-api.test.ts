@@ -165,7 +165,7 @@ describe('dashboard-lite API', () => {
     ['a wrong password', basicHeader('hrv', `${PASSWORD}x`)],
     ['a wrong user name', basicHeader('admin', PASSWORD)],
     ['a malformed header', { authorization: 'Basic !!!' }],
-  ])('answers 401 to %s', async (_case, headers) => {
+  ])('rejects %s with 401', async (_case, headers) => {
     for (const path of ['/api/people', `/api/nights?person=${person}&provider=${provider}`, '/', '/vendor/chart.umd.min.js']) {
       const response = await fetch(`${dashboard.url}${path}`, { headers });
       const text = await response.text();
@@ -200,7 +200,7 @@ describe('dashboard-lite API', () => {
     expect(await chart.text()).toBe(readFileSync('node_modules/chart.js/dist/chart.umd.min.js', 'utf8'));
   });
 
-  it('generates and keeps a password when none is set', async () => {
+  it('generates and keeps a password', async () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), 'hrv-lite-password-')), 'data');
     const influxEnv = { INFLUX_API_VERSION: '1', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database, DASHBOARD_LITE_DATA_DIR: dataDir };
     const first = await startDashboardLiteProcess(influxEnv);
@@ -230,7 +230,7 @@ describe('dashboard-lite API', () => {
     }
   });
 
-  it('serves without credentials when auth is off, and says so', async () => {
+  it('serves openly when auth is off', async () => {
     const open = await startDashboardLiteProcess({ INFLUX_API_VERSION: '1', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database, DASHBOARD_LITE_AUTH: 'off' });
     try {
       const { status, body } = await getJson(`${open.url}/api/people`, {});
@@ -254,7 +254,7 @@ describe('dashboard-lite API', () => {
     }
   });
 
-  it('answers 503 naming what to check when InfluxDB is unreachable', async () => {
+  it('returns 503 when InfluxDB is unreachable', async () => {
     const closedPort = await findFreePort();
     const offline = await startDashboardLiteProcess({ INFLUX_API_VERSION: '1', INFLUX_URL: `http://127.0.0.1:${closedPort}`, INFLUX_TIMEOUT_SECONDS: '2', DASHBOARD_LITE_AUTH: 'off' });
     try {

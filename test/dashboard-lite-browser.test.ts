@@ -12,7 +12,7 @@ import { postSigned } from './support/signed-post.js';
 
 // Real parts: Debian's Chromium driven by playwright-core, the built dashboard-lite and receiver
 // as child processes on loopback, influxd 1.6, and the built `hrv-stack simulate`. Nothing is a
-// stand-in. The test skips, and says why, where /usr/bin/chromium is not installed.
+// stand-in. The test is skipped, and prints why, where /usr/bin/chromium is not installed.
 
 // The page's globals, for the callbacks that page.evaluate runs in the browser; the tests'
 // tsconfig has no DOM library.
@@ -111,8 +111,8 @@ describe.skipIf(!hasChromium)('dashboard-lite in Chromium', () => {
   it('rejects the page without credentials', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    // Chromium ends a navigation answered 401 without credentials to offer with a net error, so
-    // the response is read from the network events.
+    // Chromium fails a navigation that gets 401 with a net error when it has no credentials to
+    // offer, so the response is read from the network events.
     const [response] = await Promise.all([page.waitForResponse(`${dashboard.url}/`), page.goto(`${dashboard.url}/`).catch(() => null)]);
 
     expect(response.status()).toBe(401);

@@ -47,7 +47,7 @@ export interface SamplesResponse {
   samples: Sample[];
 }
 
-/** An API error: the HTTP status and the server's message, which says what to check. */
+/** An API error: the HTTP status and the server's message, which names what to check. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,

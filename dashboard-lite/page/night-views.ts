@@ -1,7 +1,7 @@
 import type { Night, NightStatus } from './api.js';
 import { dayNumberOf, formatDay } from './dates.js';
 
-/** What each status means: it compares the 7-night baseline with the person's normal range. */
+/** Status descriptions in words. Each status compares the 7-night baseline with the person's normal range. */
 const STATUS_WORDS: Record<NightStatus, string> = {
   below: 'The 7-night baseline is below the normal range.',
   within: 'The 7-night baseline is within the normal range.',
