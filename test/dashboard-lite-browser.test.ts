@@ -3,6 +3,8 @@ import type { Chart as ChartClass } from 'chart.js';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import type { NightRow } from '../hrv-model/rolling-values.js';
+import { nightLine } from '../influx/model-points.js';
 import { formatDayNumber, MS_PER_DAY } from '../terra/day-numbers.js';
 import { generateSleepDeliveries } from '../terra/simulator/sleep-deliveries.js';
 import { startDashboardLiteProcess, type DashboardLiteProcess } from './support/dashboard-lite-process.js';
@@ -11,8 +13,9 @@ import { startReceiverProcess, waitFor, type ReceiverProcess } from './support/r
 import { postSigned } from './support/signed-post.js';
 
 // Real parts: Debian's Chromium driven by playwright-core, the built dashboard-lite and receiver
-// as child processes on loopback, influxd 1.6, and the built `hrv-stack simulate`. Nothing is a
-// stand-in. The test is skipped, and prints why, where /usr/bin/chromium is not installed.
+// as child processes on loopback, and influxd 1.6. The simulator's sleep deliveries are signed
+// here and sent to the receiver; only the two nights of a second provider are written to
+// hrv_night directly. The test is skipped, and prints why, where /usr/bin/chromium is missing.
 
 // The page's globals, for the callbacks that page.evaluate runs in the browser; the tests'
 // tsconfig has no DOM library.
@@ -38,13 +41,24 @@ const SIMULATION = { people: 2, nights: 40, seed: 31, endDate: formatDayNumber(T
 const SECOND_PERSON_FROM = formatDayNumber(TODAY_DAY - 28);
 const simulated = generateSleepDeliveries(SIMULATION).filter((delivery, _index, all) => delivery.person === all[0]!.person || delivery.nightDate >= SECOND_PERSON_FROM);
 
+const SECOND_PROVIDER = 'OURA';
+const SECOND_PROVIDER_DAYS = [TODAY_DAY - 3, TODAY_DAY - 2];
+
+function secondProviderNight(dayNumber: number): NightRow {
+  return { dayNumber, date: formatDayNumber(dayNumber), rmssdMs: 50, lnRmssd: Math.log(50), samples: 0, basis: 'summary', status: 'insufficient' };
+}
+
+function providerOf(person: string): string {
+  return simulated.find((delivery) => delivery.person === person)!.body.user.provider;
+}
+
 interface StoredNight {
   date: string;
   dayNumber: number;
 }
 
-async function storedNights(influx: InfluxDbServer, person: string): Promise<StoredNight[]> {
-  const rows = await influx.query(`SELECT "status" FROM hrv_night WHERE person = '${person}'`);
+async function storedNights(influx: InfluxDbServer, person: string, provider: string): Promise<StoredNight[]> {
+  const rows = await influx.query(`SELECT "status" FROM hrv_night WHERE person = '${person}' AND provider = '${provider}'`);
   return rows.map((row) => {
     const dayNumber = Math.floor(Number(BigInt(row.time as string) / 1_000_000n) / MS_PER_DAY);
     return { date: formatDayNumber(dayNumber), dayNumber };
@@ -81,7 +95,10 @@ describe.skipIf(!hasChromium)('dashboard-lite in Chromium', () => {
     receiver = await startReceiverProcess({ env: { TERRA_SIGNING_SECRET: SECRET, ...influxEnv } });
     for (const delivery of simulated) expect((await postSigned(receiver.webhookUrl, JSON.stringify(delivery.body), SECRET)).status).toBe(200);
     await waitFor('every delivery to be processed', () => (receiver.logs.filter((line) => line.msg === 'delivery processed').length >= simulated.length ? true : undefined), 120_000);
-    for (const person of people) expected.set(person, await storedNights(influx, person));
+    // A second provider for the first person, written directly: the provider picker appears only
+    // for a person with several.
+    await influx.writeLineProtocol(SECOND_PROVIDER_DAYS.map((dayNumber) => nightLine(secondProviderNight(dayNumber), { person: people[0]!, provider: SECOND_PROVIDER })));
+    for (const person of people) expected.set(person, await storedNights(influx, person, providerOf(person)));
     dashboard = await startDashboardLiteProcess({ ...influxEnv, DASHBOARD_LITE_PASSWORD: PASSWORD });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     mkdirSync('test-output', { recursive: true });
@@ -120,7 +137,7 @@ describe.skipIf(!hasChromium)('dashboard-lite in Chromium', () => {
     await context.close();
   });
 
-  it('shows the chosen person, switches person and shows samples', async () => {
+  it('switches provider, person and night', async () => {
     const [first, second] = people as [string, string];
     const firstNights = expected.get(first)!;
     const secondNights = expected.get(second)!;
@@ -131,11 +148,18 @@ describe.skipIf(!hasChromium)('dashboard-lite in Chromium', () => {
     await waitForNightCount(page, firstNights.length);
     expect((await chartPoints(page)).map((point) => point.x)).toEqual(firstNights.map((night) => night.dayNumber));
     expect(await tableDates(page)).toEqual(firstNights.map((night) => night.date).reverse());
+    expect(await page.locator('#provider-label').isVisible()).toBe(true);
+
+    await page.selectOption('#provider-picker', SECOND_PROVIDER);
+    await waitForNightCount(page, SECOND_PROVIDER_DAYS.length);
+    expect((await chartPoints(page)).map((point) => point.x)).toEqual(SECOND_PROVIDER_DAYS);
+    expect(new URL(page.url()).searchParams.get('provider')).toBe(SECOND_PROVIDER);
 
     await page.selectOption('#person-picker', second);
     await waitForNightCount(page, secondNights.length);
     expect((await chartPoints(page)).map((point) => point.x)).toEqual(secondNights.map((night) => night.dayNumber));
     expect(new URL(page.url()).searchParams.get('person')).toBe(second);
+    expect(await page.locator('#provider-label').isVisible()).toBe(false);
 
     const night = simulated.find((delivery) => delivery.person === second && !delivery.isNap && !delivery.summaryOnly && delivery.nightDate > secondNights[5]!.date)!;
     const index = secondNights.findIndex((stored) => stored.date === night.nightDate);
