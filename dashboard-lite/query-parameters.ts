@@ -68,9 +68,9 @@ export function dayRangeParameters(query: Query, todayDay: number): DayRange {
 
   if (range !== undefined && hasDates) throw invalidParameter('range', range, 'either range or from and to, not both');
   if (hasDates) {
-    const range = { fromDay: from ?? FIRST_STORED_DAY, toDay: to ?? todayDay + 1 };
-    if (range.fromDay > range.toDay) throw invalidParameter('from', formatDayNumber(range.fromDay), `a date on or before to=${formatDayNumber(range.toDay)}`);
-    return range;
+    const days = { fromDay: from ?? FIRST_STORED_DAY, toDay: to ?? todayDay + 1 };
+    if (days.fromDay > days.toDay) throw invalidParameter('from', formatDayNumber(days.fromDay), `a date on or before to=${formatDayNumber(days.toDay)}`);
+    return days;
   }
 
   const name = range ?? '90d';

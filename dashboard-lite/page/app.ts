@@ -78,7 +78,7 @@ async function showSamples(): Promise<void> {
 
   const response = await fetchJson<SamplesResponse>('api/samples', { person: state.person, provider: state.provider, night: state.night });
   section.hidden = false;
-  byId('samples-title').textContent = `Samples of the night to ${formatDay(dayNumberOf(response.night), 'long')}`;
+  byId('samples-title').textContent = `Samples of the night ending ${formatDay(dayNumberOf(response.night), 'long')}`;
   const rmssd = response.samples.filter((sample) => sample.rmssdMs !== null).length;
   const sdnn = response.samples.filter((sample) => sample.sdnnMs !== null).length;
   byId('samples-summary').textContent =
