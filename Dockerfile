@@ -15,6 +15,8 @@ COPY terra ./terra
 COPY hrv-model ./hrv-model
 COPY influx ./influx
 COPY cli ./cli
+# dashboard-lite: its server compiles with the rest, its page with its own tsconfig (DOM library).
+COPY dashboard-lite ./dashboard-lite
 RUN npm run build
 
 # Installs the runtime dependencies only.
@@ -35,6 +37,10 @@ WORKDIR /app
 RUN mkdir -p /var/lib/hrv-stack/spool /run/hrv-secrets \
     && chown node:node /var/lib/hrv-stack/spool \
     && chmod 0700 /var/lib/hrv-stack/spool
+# Where dashboard-lite keeps the password it generates, owned by `node` for the same reason.
+RUN mkdir -p /var/lib/hrv-stack/dashboard-lite \
+    && chown node:node /var/lib/hrv-stack/dashboard-lite \
+    && chmod 0700 /var/lib/hrv-stack/dashboard-lite
 
 COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
@@ -42,7 +48,8 @@ COPY package.json ./
 COPY docker/generate-secrets.sh ./docker/generate-secrets.sh
 
 USER node
-EXPOSE 8080
+# 8080: the receiver; 8081: `hrv-stack dashboard-lite`, which runs from the same image.
+EXPOSE 8080 8081
 
 # Slim images have no curl, so the check uses Node's own fetch. It exits 0 only on a 2xx answer.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \

@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { InvalidOptionsError, type CommandOutput, redactUrlsInText } from './deliver.js';
 import { ConfigError, loadReceiverConfig, type ReceiverConfig } from '../receiver/config.js';
 import { runReceiverCommand } from './receiver-command.js';
+import { runDashboardLiteCommand } from './dashboard-lite-command.js';
 import { RecomputeError, runRecompute } from './recompute.js';
 import { DeletePersonError, runDeletePerson, terminalPrompt } from './delete-person.js';
 import { RequeueFailedError, resolveSpoolDir, runRequeueFailed } from './requeue-failed.js';
@@ -97,6 +98,11 @@ program
   .command('receiver')
   .description('run the webhook receiver; configuration comes from environment variables (see the README)')
   .action(runReceiverCommand);
+
+program
+  .command('dashboard-lite')
+  .description('serve the dashboard-lite page and its JSON API (port 8081 by default); InfluxDB settings come from the same variables as the receiver')
+  .action(runDashboardLiteCommand);
 
 addDeliveryOptions(program.command('simulate'))
   .description('send realistic signed Terra sleep webhooks for several people, to check a deployment')

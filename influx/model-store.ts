@@ -4,7 +4,7 @@ import type { NightRow, NightStatus } from '../hrv-model/rolling-values.js';
 import type { NightBasis } from '../hrv-model/night-values.js';
 import type { DailyAverageRecord, SessionBasis, SleepSessionRecord } from '../hrv-model/stored-records.js';
 import { sessionKey } from '../hrv-model/stored-records.js';
-import type { InfluxConfig } from './create-line-writer.js';
+import { createLineWriter, type InfluxConfig } from './create-line-writer.js';
 import { InfluxQlClient, influxQlIdentifier, influxQlString, parseRfc3339Nanoseconds } from './influxql-client.js';
 import type { LineWriter } from './line-writer.js';
 import { createPointDeleter, type PointDeleter } from './point-deleter.js';
@@ -160,6 +160,17 @@ function tagCondition(tags: ModelTags): string {
 function compareText(a: string, b: string): number {
   if (a === b) return 0;
   return a < b ? -1 : 1;
+}
+
+/** The reading methods of ModelStore, for consumers that must not write, such as dashboard-lite. */
+export type ModelReader = Pick<ModelStore, 'readNights' | 'readSessions' | 'listModelTags'>;
+
+/**
+ * Builds a store that can only read. Its writer and deleter are never called through this type,
+ * and constructing them sends no request, so read-only InfluxDB credentials are enough.
+ */
+export function createModelReader(config: InfluxConfig, influxQl: InfluxQlClient = new InfluxQlClient(config)): ModelReader {
+  return new ModelStore(influxQl, createLineWriter(config), createPointDeleter(config, influxQl));
 }
 
 /** Builds the store for the receiver's InfluxDB settings, writing through `writer`. */

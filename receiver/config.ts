@@ -1,39 +1,27 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isKnownTimeZone } from '../terra/timestamp.js';
 import { parsePersonLabels } from '../terra/person.js';
 import type { InfluxConfig } from '../influx/create-line-writer.js';
 import { DEFAULT_NORMAL_RANGE_SD } from '../hrv-model/rolling-values.js';
 import { DEFAULT_WARN_AFTER_MS } from './large-request-tracker.js';
+import {
+  INFLUX_SECRET_VARIABLES,
+  influxEnvironmentShape,
+  influxPairProblems,
+  integer,
+  logLevel,
+  optionalText,
+  parseEnvironment,
+  rawText,
+  toInfluxConfig,
+  type PairProblem,
+} from './environment.js';
 
-const SECRET_VARIABLES = ['TERRA_SIGNING_SECRET', 'INFLUX_TOKEN', 'INFLUX_PASSWORD'] as const;
+export { ConfigError } from './environment.js';
+
+const SECRET_VARIABLES = ['TERRA_SIGNING_SECRET', ...INFLUX_SECRET_VARIABLES] as const;
 
 const MEBIBYTE = 1024 * 1024;
-
-/** Decimal digits only: Number() would also read `0x1F90`, `1e2` and a blank as numbers. */
-const integer = (min: number, max: number) => {
-  const error = `expected a whole number from ${min} to ${max}`;
-  return z
-    .string()
-    .regex(/^[0-9]{1,10}$/, { error })
-    .transform(Number)
-    .pipe(z.number().min(min, { error }).max(max, { error }));
-};
-
-/** Returns why an InfluxDB base URL is not usable, or undefined. */
-function influxUrlProblem(text: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return 'expected an http:// or https:// URL such as http://localhost:8086';
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'expected an http:// or https:// URL such as http://localhost:8086';
-  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
-    return 'must not contain a user name, password, query or fragment: use INFLUX_TOKEN, or INFLUX_USERNAME and INFLUX_PASSWORD';
-  }
-  return undefined;
-}
 
 /** Accepts a plain decimal number such as 0.5 or 1, because Number() would also read `0x1`, `1e0` and a blank. */
 const decimal = (min: number, max: number) => {
@@ -44,16 +32,6 @@ const decimal = (min: number, max: number) => {
     .transform(Number)
     .pipe(z.number().min(min, { error }).max(max, { error }));
 };
-
-const influxUrl = z.string().superRefine((text, context) => {
-  const problem = influxUrlProblem(text);
-  if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
-});
-
-const optionalText = z
-  .string()
-  .optional()
-  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 
 const environmentSchema = z
   .object({
@@ -76,15 +54,7 @@ const environmentSchema = z
       if (typeof parsed === 'string') context.addIssue({ code: 'custom', message: parsed });
       return typeof parsed === 'string' ? new Map<string, string>() : parsed;
     }),
-    INFLUX_API_VERSION: z.enum(['1', '2']).default('2'),
-    INFLUX_URL: influxUrl.default('http://localhost:8086'),
-    INFLUX_TOKEN: optionalText,
-    INFLUX_ORG: z.string().min(1).default('hrv'),
-    INFLUX_BUCKET: z.string().min(1).default('hrv'),
-    INFLUX_DATABASE: z.string().min(1).default('hrv'),
-    INFLUX_USERNAME: optionalText,
-    INFLUX_PASSWORD: optionalText,
-    INFLUX_TIMEOUT_SECONDS: integer(1, 600).default(10),
+    ...influxEnvironmentShape,
     INFLUX_RETRY_MAX_DELAY_SECONDS: integer(1, 3600).default(60),
     HRV_NORMAL_RANGE_SD: decimal(0.1, 3).default(DEFAULT_NORMAL_RANGE_SD),
     TERRA_PING_TIMEOUT_SECONDS: integer(1, 600).default(60),
@@ -93,34 +63,17 @@ const environmentSchema = z
       .default('false')
       .transform((text) => text === 'true'),
     LARGE_REQUEST_WARN_AFTER_SECONDS: integer(1, 7 * 24 * 3600).default(DEFAULT_WARN_AFTER_MS / 1000),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_LEVEL: logLevel,
   });
-
-/** A problem that involves two variables, found on the raw text so that it is reported even when another variable is invalid. */
-interface PairProblem {
-  name: string;
-  message: string;
-}
-
-function rawText(env: Record<string, string | undefined>, name: string): string | undefined {
-  const text = env[name]?.trim();
-  return text === undefined || text === '' ? undefined : text;
-}
 
 function variablePairProblems(env: Record<string, string | undefined>): PairProblem[] {
   const problems: PairProblem[] = [];
-  if ((rawText(env, 'INFLUX_API_VERSION') ?? '2') === '2' && rawText(env, 'INFLUX_TOKEN') === undefined) {
-    problems.push({ name: 'INFLUX_TOKEN', message: 'required when INFLUX_API_VERSION is 2 (set INFLUX_TOKEN or INFLUX_TOKEN_FILE)' });
-  }
   const adminPort = rawText(env, 'ADMIN_PORT');
   if (adminPort !== undefined && Number(adminPort) !== 0 && Number(adminPort) === Number(rawText(env, 'PORT') ?? '8080')) {
     const message = 'must differ from PORT, because the webhook and the admin routes need a port each (leave ADMIN_PORT unset to serve both on PORT)';
     problems.push({ name: 'ADMIN_PORT', message });
   }
-  if (rawText(env, 'INFLUX_PASSWORD') !== undefined && rawText(env, 'INFLUX_USERNAME') === undefined) {
-    problems.push({ name: 'INFLUX_USERNAME', message: 'required when INFLUX_PASSWORD is set' });
-  }
-  return problems;
+  return [...influxPairProblems(env), ...problems];
 }
 
 type Environment = z.infer<typeof environmentSchema>;
@@ -158,91 +111,9 @@ export interface ReceiverConfig {
   logLevel: Environment['LOG_LEVEL'];
 }
 
-/** Raised at start with every missing or invalid variable in one message, secrets masked. */
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-/**
- * Reads the secret from the file named by `NAME_FILE` (Docker secrets). An empty file is an error,
- * and so is a token or password of several lines, which is usually a mistake. Signing secrets may
- * be listed one per line, like the commas of TERRA_SIGNING_SECRET.
- */
-function readSecretFile(name: string, path: string): { value: string } | { problem: string } {
-  let content: string;
-  try {
-    content = readFileSync(path, 'utf8').trim();
-  } catch (error) {
-    return { problem: `${name}_FILE=${path}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
-  }
-
-  if (content === '') return { problem: `${name}_FILE=${path}: the file is empty` };
-  if (name === 'TERRA_SIGNING_SECRET') return { value: content.split(/\r?\n/).join(',') };
-  if (/[\r\n]/.test(content)) return { problem: `${name}_FILE=${path}: the file has more than one line; keep only the ${name.toLowerCase().replace('influx_', '')}` };
-  return { value: content };
-}
-
-/**
- * Reads `NAME` or, when set, the file named by `NAME_FILE`. Setting both is an error, because
- * which one wins would be a guess.
- */
-function resolveSecretFiles(env: NodeJS.ProcessEnv, problems: string[]): Record<string, string | undefined> {
-  // Compose passes `NAME=` for a variable left blank in .env: a blank value counts as not set.
-  const resolved: Record<string, string | undefined> = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
-  );
-
-  for (const name of SECRET_VARIABLES) {
-    const path = resolved[`${name}_FILE`];
-    if (path === undefined) continue;
-    if (resolved[name] !== undefined) {
-      problems.push(`${name} and ${name}_FILE are both set: keep one`);
-      continue;
-    }
-    const secret = readSecretFile(name, path);
-    if ('problem' in secret) problems.push(secret.problem);
-    else resolved[name] = secret.value;
-  }
-
-  return resolved;
-}
-
-function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
-  const name = String(issue.path[0] ?? 'configuration');
-  const raw = env[name];
-  // A URL with credentials is rejected, and its value is not echoed because it may hold them.
-  const isSecret = (SECRET_VARIABLES as readonly string[]).includes(name) || (name === 'INFLUX_URL' && /[@?#]/.test(raw ?? ''));
-  let value = `got "${raw}"`;
-  if (raw === undefined) value = 'not set';
-  else if (isSecret) value = 'value hidden';
-  return `${name}: ${issue.message} (${value})`;
-}
-
-function toInfluxConfig(env: Environment): InfluxConfig {
-  const timeoutMs = env.INFLUX_TIMEOUT_SECONDS * 1000;
-  const url = env.INFLUX_URL.replace(/\/+$/, '');
-  if (env.INFLUX_API_VERSION === '2') {
-    const token = env.INFLUX_TOKEN ?? '';
-    return { apiVersion: 2, url, token, org: env.INFLUX_ORG, bucket: env.INFLUX_BUCKET, timeoutMs };
-  }
-  const credentials = { username: env.INFLUX_USERNAME, password: env.INFLUX_PASSWORD };
-  return { apiVersion: 1, url, database: env.INFLUX_DATABASE, ...credentials, timeoutMs };
-}
-
 /** Reads and validates the receiver's environment once; throws ConfigError naming every problem. */
 export function loadReceiverConfig(env: NodeJS.ProcessEnv = process.env): ReceiverConfig {
-  const problems: string[] = [];
-  const resolved = resolveSecretFiles(env, problems);
-  const result = environmentSchema.safeParse(resolved);
-
-  if (!result.success) problems.push(...result.error.issues.map((issue) => describeIssue(issue, resolved)));
-  for (const { name, message } of variablePairProblems(resolved)) problems.push(describeIssue({ path: [name], message } as z.core.$ZodIssue, resolved));
-  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
-
-  const parsed = result.data;
+  const parsed = parseEnvironment(env, { schema: environmentSchema, secretNames: SECRET_VARIABLES, pairProblems: variablePairProblems });
   return {
     host: parsed.HOST,
     port: parsed.PORT,

@@ -1,8 +1,9 @@
 /**
  * End-to-end test of docker-compose.yml as a user starts it.
  *
- * Real: the receiver image built from the Dockerfile, InfluxDB 2.7 from the official image, the
- * generated admin token, the published receiver port and InfluxDB's own query engine.
+ * Real: the receiver image built from the Dockerfile (which also runs dashboard-lite), InfluxDB 2.7
+ * from the official image, the generated tokens, the published ports and InfluxDB's own query
+ * engine.
  * Stand-ins: the Terra signing secret is a test value, and the webhook is a sample Garmin sleep
  * payload signed here instead of by Terra.
  *
@@ -111,6 +112,7 @@ describe.skipIf(missingRuntimeReason !== undefined)('compose stack', () => {
 
   beforeAll(async () => {
     const receiverPort = await findFreePort();
+    const dashboardPort = await findFreePort();
     // testcontainers passes its own project name, so the stack gets fresh volumes and leaves a
     // deployed hrv-stack project alone.
     stack = await new DockerComposeEnvironment(projectRoot, 'docker-compose.yml')
@@ -118,9 +120,12 @@ describe.skipIf(missingRuntimeReason !== undefined)('compose stack', () => {
       .withEnvironment({
         TERRA_SIGNING_SECRET: testSigningSecret,
         RECEIVER_PORT: String(receiverPort),
+        DASHBOARD_LITE_PORT: String(dashboardPort),
+        DASHBOARD_LITE_BIND_ADDRESS: '127.0.0.1',
       })
       .withWaitStrategy('influxdb-1', Wait.forHealthCheck())
       .withWaitStrategy('receiver-1', Wait.forHealthCheck())
+      .withWaitStrategy('dashboard-lite-1', Wait.forHealthCheck())
       .withStartupTimeout(stackStartTimeoutMs)
       .up();
 
@@ -190,5 +195,21 @@ describe.skipIf(missingRuntimeReason !== undefined)('compose stack', () => {
     const result = await startedStack().getContainer('receiver-1').exec(['touch', '/app/write-probe']);
 
     expect(result.exitCode).not.toBe(0);
+  });
+
+  it('guards dashboard-lite with the generated password', async () => {
+    const dashboard = startedStack().getContainer('dashboard-lite-1');
+    const url = `http://${dashboard.getHost()}:${dashboard.getMappedPort(8081)}/api/people`;
+    const passwordFile = await dashboard.exec(['cat', '/var/lib/hrv-stack/dashboard-lite/dashboard-lite-password']);
+    const password = passwordFile.stdout.trim();
+    const withoutCredentials = await fetch(url);
+    const withCredentials = await fetch(url, { headers: { authorization: `Basic ${Buffer.from(`hrv:${password}`).toString('base64')}` } });
+    const body = (await withCredentials.json()) as { authentication: string; people: unknown[] };
+
+    expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(withoutCredentials.status).toBe(401);
+    expect(withCredentials.status).toBe(200);
+    expect(body.authentication).toBe('basic');
+    expect(body.people).toHaveLength(1);
   });
 });
