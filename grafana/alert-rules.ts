@@ -1,0 +1,121 @@
+import type { AlertRulesFile, ProvisionedRule } from './alert-rule-types.js';
+import {
+  LARGER_GAP_OF_LAST_TWO,
+  LATEST_BASELINE,
+  LATEST_NORMAL_LOW,
+  RANGED_NIGHTS_OF_LAST_TWO,
+  RECENT_SAMPLE_COUNT,
+  SILENCE_HOURS,
+} from './alert-queries.js';
+import { HRV_DASHBOARD_UID } from './hrv-dashboard.js';
+import { influxRuleQuery, mathExpression, reduceLast } from './rule-queries.js';
+
+const HOUR_SECONDS = 3600;
+const DAY_SECONDS = 24 * HOUR_SECONDS;
+
+/** Labels every rule carries besides the person and provider labels of its series. */
+const COMMON_LABELS = { stack: 'hrv-stack', severity: 'warning' };
+
+/** Who the alert is about, as every summary starts. */
+const WHO = '{{ $labels.person }} ({{ $labels.provider }})';
+
+/**
+ * Fires when the latest night's 7-day baseline is below that night's normal range. Nights older
+ * than 3 days do not count, so a person who stopped sending data is left to the silence rule.
+ */
+export function baselineBelowRangeRule(): ProvisionedRule {
+  return {
+    uid: 'hrv-baseline-below-range',
+    title: 'HRV baseline below the normal range',
+    condition: 'BELOW',
+    data: [
+      influxRuleQuery('baseline', LATEST_BASELINE, 3 * DAY_SECONDS),
+      influxRuleQuery('normal_low', LATEST_NORMAL_LOW, 3 * DAY_SECONDS),
+      reduceLast('BASELINE', 'baseline'),
+      reduceLast('LOW', 'normal_low'),
+      mathExpression('BELOW', '$BASELINE < $LOW'),
+    ],
+    // No nights yet, or too few for a baseline and a range: nothing to report.
+    noDataState: 'OK',
+    execErrState: 'Error',
+    for: '0s',
+    labels: { ...COMMON_LABELS },
+    annotations: {
+      summary: `${WHO}: 7-day baseline {{ printf "%.1f" $values.BASELINE.Value }} ms is below the normal range, which starts at {{ printf "%.1f" $values.LOW.Value }} ms.`,
+      description: 'The 7-day mean of nightly lnRMSSD has dropped below the range of the last 60 nights: a lasting change, often from illness, stress, poor sleep or training load.',
+      __dashboardUid__: HRV_DASHBOARD_UID,
+    },
+    isPaused: false,
+  };
+}
+
+/** Fires when both of the two latest nights (within 7 days) had RMSSD below their normal range. */
+export function twoNightsBelowRangeRule(): ProvisionedRule {
+  return {
+    uid: 'hrv-two-nights-below-range',
+    title: 'HRV below the normal range two nights in a row',
+    condition: 'BOTH_BELOW',
+    data: [
+      influxRuleQuery('gap', LARGER_GAP_OF_LAST_TWO, 7 * DAY_SECONDS),
+      influxRuleQuery('ranged_nights', RANGED_NIGHTS_OF_LAST_TWO, 7 * DAY_SECONDS),
+      reduceLast('GAP', 'gap'),
+      reduceLast('NIGHTS', 'ranged_nights'),
+      mathExpression('BOTH_BELOW', '$GAP < 0 && $NIGHTS >= 2'),
+    ],
+    noDataState: 'OK',
+    execErrState: 'Error',
+    for: '0s',
+    labels: { ...COMMON_LABELS },
+    annotations: {
+      summary: `${WHO}: RMSSD was below the normal range on the last 2 nights; the closer of the two was {{ printf "%.1f" $values.GAP.Value }} ms from the lower bound.`,
+      description: 'Two low nights in a row are an early sign, before the 7-day baseline moves.',
+      __dashboardUid__: HRV_DASHBOARD_UID,
+    },
+    isPaused: false,
+  };
+}
+
+/**
+ * Fires for each person and provider that sent samples in the last 30 days but none in the last
+ * 36 hours. The query ignores `$timeFilter` and uses its own windows.
+ */
+export function silenceRule(): ProvisionedRule {
+  return {
+    uid: 'hrv-no-data-36h',
+    title: `No HRV data for ${SILENCE_HOURS} hours`,
+    condition: 'SILENT',
+    data: [
+      influxRuleQuery('samples', RECENT_SAMPLE_COUNT, SILENCE_HOURS * HOUR_SECONDS),
+      reduceLast('SAMPLES', 'samples'),
+      mathExpression('SILENT', '$SAMPLES == 0'),
+    ],
+    // An empty database (a fresh install) returns no series: no alert.
+    noDataState: 'OK',
+    execErrState: 'Error',
+    // Debounces a rule evaluation that lands just before a late upload.
+    for: '15m',
+    labels: { ...COMMON_LABELS },
+    annotations: {
+      summary: `${WHO}: no HRV sample arrived in the last ${SILENCE_HOURS} hours.`,
+      description: 'Check the wearable syncs, and the Connection events panel for deauth or access_revoked. If every person fires at once, check that the receiver and Terra deliveries are running.',
+      __dashboardUid__: HRV_DASHBOARD_UID,
+    },
+    isPaused: false,
+  };
+}
+
+/** The provisioned alert rules file: one group, evaluated every 5 minutes. */
+export function alertRulesFile(): AlertRulesFile {
+  return {
+    apiVersion: 1,
+    groups: [
+      {
+        orgId: 1,
+        name: 'hrv',
+        folder: 'HRV',
+        interval: '5m',
+        rules: [baselineBelowRangeRule(), twoNightsBelowRangeRule(), silenceRule()],
+      },
+    ],
+  };
+}
