@@ -25,14 +25,29 @@ export const SILENCE_HOURS = 36;
 /** Days a silent person stays in the silence rule; after that the alert resolves on its own. */
 export const SILENCE_MEMORY_DAYS = 30;
 
+/** Counts HRV values of one measurement in a window, per person and provider; `* 0` makes it a zero series. */
+function countValues(measurement: string, window: string, factor: '' | ' * 0'): string {
+  return `(SELECT count("rmssd")${factor} AS "hrv_values" FROM "${measurement}" WHERE time > now() - ${window} GROUP BY "person", "provider")`;
+}
+
 /**
- * Samples of the last 36 hours per person and provider, with 0 for everyone who sent samples in
- * the last 30 days but none in the last 36 hours. A plain count over 36 hours returns no series
- * at all for a silent person, so Grafana could not tell that person apart; the second subquery
- * adds a zero-valued series for each person seen recently, and the sum keeps the real count.
+ * Counts of one measurement's HRV values in the last 36 hours per person and provider, with 0
+ * for everyone who had values there in the last 30 days but none in the last 36 hours. A plain
+ * count over 36 hours returns no series at all for a silent person, so Grafana could not tell
+ * that person apart; the zero-valued subquery adds a series for each person seen recently, and the
+ * sum keeps the real count. InfluxQL keeps the measurement name in the result, so each measurement
+ * needs its own query to give one series per person and provider.
  */
-export const RECENT_SAMPLE_COUNT =
-  `SELECT sum("samples") AS "samples" FROM ` +
-  `(SELECT count("rmssd") AS "samples" FROM "hrv" WHERE time > now() - ${SILENCE_HOURS}h GROUP BY "person", "provider"), ` +
-  `(SELECT count("rmssd") * 0 AS "samples" FROM "hrv" WHERE time > now() - ${SILENCE_MEMORY_DAYS}d GROUP BY "person", "provider") ` +
-  `GROUP BY "person", "provider"`;
+function recentValueCount(measurement: string): string {
+  return (
+    `SELECT sum("hrv_values") AS "hrv_values" FROM ` +
+    `${countValues(measurement, `${SILENCE_HOURS}h`, '')}, ${countValues(measurement, `${SILENCE_MEMORY_DAYS}d`, ' * 0')} ` +
+    `GROUP BY "person", "provider"`
+  );
+}
+
+/** HRV samples of the last 36 hours, by their own time. */
+export const RECENT_SAMPLE_COUNT = recentValueCount('hrv');
+
+/** Sleep sessions with an HRV value that started in the last 36 hours; a summary-only night has no samples. */
+export const RECENT_SESSION_COUNT = recentValueCount('hrv_session');

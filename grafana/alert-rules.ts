@@ -5,6 +5,7 @@ import {
   LATEST_NORMAL_LOW,
   RANGED_NIGHTS_OF_LAST_TWO,
   RECENT_SAMPLE_COUNT,
+  RECENT_SESSION_COUNT,
   SILENCE_HOURS,
 } from './alert-queries.js';
 import { HRV_DASHBOARD_UID } from './hrv-dashboard.js';
@@ -76,8 +77,8 @@ export function twoNightsBelowRangeRule(): ProvisionedRule {
 }
 
 /**
- * Fires for each person and provider that sent samples in the last 30 days but none in the last
- * 36 hours. The query ignores `$timeFilter` and uses its own windows.
+ * Fires for each person and provider with HRV values in the last 30 days but none in the last 36
+ * hours. The query ignores `$timeFilter` and uses its own windows.
  */
 export function silenceRule(): ProvisionedRule {
   return {
@@ -86,8 +87,10 @@ export function silenceRule(): ProvisionedRule {
     condition: 'SILENT',
     data: [
       influxRuleQuery('samples', RECENT_SAMPLE_COUNT, SILENCE_HOURS * HOUR_SECONDS),
+      influxRuleQuery('sessions', RECENT_SESSION_COUNT, SILENCE_HOURS * HOUR_SECONDS),
       reduceLast('SAMPLES', 'samples'),
-      mathExpression('SILENT', '$SAMPLES == 0'),
+      reduceLast('SESSIONS', 'sessions'),
+      mathExpression('SILENT', '$SAMPLES == 0 && $SESSIONS == 0'),
     ],
     // An empty database (a fresh install) returns no series: no alert.
     noDataState: 'OK',
@@ -96,7 +99,7 @@ export function silenceRule(): ProvisionedRule {
     for: '15m',
     labels: { ...COMMON_LABELS },
     annotations: {
-      summary: `${WHO}: no HRV sample arrived in the last ${SILENCE_HOURS} hours.`,
+      summary: `${WHO}: no HRV sample or sleep session with HRV in the last ${SILENCE_HOURS} hours.`,
       description: 'Check the wearable syncs, and the Connection events panel for deauth or access_revoked. If every person fires at once, check that the receiver and Terra deliveries are running.',
       __dashboardUid__: HRV_DASHBOARD_UID,
     },
