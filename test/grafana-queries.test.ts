@@ -24,6 +24,7 @@ import { substituteGrafanaMacros } from './support/grafana-macros.js';
 import { startInfluxDb, type InfluxDbServer, type InfluxSeries } from './support/influxdb.js';
 import { referenceNights, type ReferenceNight } from './support/reference-nights.js';
 import { startReceiverProcess, waitFor, type ReceiverProcess } from './support/receiver-process.js';
+import { readTerraSampleJson } from './support/terra-samples.js';
 
 const SECRET = 'whsec-grafana-queries-5c2e';
 const DAY_MS = 86_400_000;
@@ -64,6 +65,15 @@ function buildDeliveries(): Delivery[] {
   return deliveries;
 }
 
+/** Terra's deauth sample, sent for the silent person's connection 3 days before today. */
+function deauthDelivery(): Delivery {
+  const body = readTerraSampleJson<{ user: Record<string, unknown> }>('deauth.json');
+  const user = simulated.find((delivery) => delivery.person === silent)!.body.user;
+  body.user = { ...body.user, user_id: user.user_id, provider: user.provider, reference_id: silent };
+  return { body: JSON.stringify(body), orderingMs: DEAUTH_MS, person: silent };
+}
+
+const DEAUTH_MS = TODAY_MS - 3 * DAY_MS;
 const deliveries = buildDeliveries();
 const expectedNights = new Map([steady, dropping, silent].map((person) => [person, referenceNights(itemsByPerson.get(person)!, [], 0.5)]));
 
@@ -98,9 +108,9 @@ describe('Grafana queries on delivered nights', () => {
     receiver = await startReceiverProcess({
       env: { TERRA_SIGNING_SECRET: SECRET, INFLUX_API_VERSION: '1', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database, LOG_LEVEL: 'info' },
     });
-    for (const delivery of deliveries) await deliver(receiver, delivery);
+    for (const delivery of [...deliveries, deauthDelivery()]) await deliver(receiver, delivery);
     const processed = () => receiver.logs.filter((line) => line.msg === 'delivery processed').length;
-    await waitFor('every delivery to be processed', () => (processed() >= deliveries.length ? true : undefined), 180_000);
+    await waitFor('every delivery to be processed', () => (processed() >= deliveries.length + 1 ? true : undefined), 180_000);
   }, 300_000);
 
   afterAll(async () => {
@@ -203,8 +213,11 @@ describe('Grafana queries on delivered nights', () => {
     expect(latest.find((one) => one.tags.person === dropping)!.rows[0]!.position as number).toBeLessThan(0);
   });
 
-  it('finds no connection events without any', async () => {
-    expect(await run(panelQueries.CONNECTION_EVENTS)).toEqual([]);
+  it('returns the connection events', async () => {
+    const events = await run(panelQueries.CONNECTION_EVENTS);
+
+    expect(events.map((one) => one.tags)).toEqual([{ person: silent, provider: providerOf.get(silent) }]);
+    expect(events[0]!.rows).toEqual([{ time: String(BigInt(DEAUTH_MS) * 1_000_000n), type: 'deauth', status: 'success', message: 'User has deauthenticated' }]);
   });
 
   describe('alert rules', () => {
