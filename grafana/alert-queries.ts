@@ -34,8 +34,8 @@ function countValues(measurement: string, window: string, factor: '' | ' * 0'): 
  * Counts of one measurement's HRV values in the last 36 hours per person and provider, with 0
  * for everyone who had values there in the last 30 days but none in the last 36 hours. A plain
  * count over 36 hours returns no series at all for a silent person, so Grafana could not tell
- * that person apart; the zero-valued subquery adds a series for each person seen recently, and the
- * sum keeps the real count. InfluxQL keeps the measurement name in the result, so each measurement
+ * that person apart. The zero-valued subquery adds a series for each person seen recently, and
+ * the sum keeps the real count. InfluxQL keeps the measurement name in the result, so each measurement
  * needs its own query to give one series per person and provider.
  */
 function recentValueCount(measurement: string): string {

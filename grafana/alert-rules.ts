@@ -17,7 +17,7 @@ const DAY_SECONDS = 24 * HOUR_SECONDS;
 /** Labels every rule carries besides the person and provider labels of its series. */
 const COMMON_LABELS = { stack: 'hrv-stack', severity: 'warning' };
 
-/** Who the alert is about, as every summary starts. */
+/** Start of every summary: the person and the provider the alert is about. */
 const WHO = '{{ $labels.person }} ({{ $labels.provider }})';
 
 /**
@@ -107,7 +107,7 @@ export function silenceRule(): ProvisionedRule {
   };
 }
 
-/** The provisioned alert rules file: one group, evaluated every 5 minutes. */
+/** Builds the provisioned alert rules file: one group, evaluated every 5 minutes. */
 export function alertRulesFile(): AlertRulesFile {
   return {
     apiVersion: 1,

@@ -28,13 +28,13 @@ import { readTerraSampleJson } from './support/terra-samples.js';
 
 const SECRET = 'whsec-grafana-queries-5c2e';
 const DAY_MS = 86_400_000;
-/** Today's UTC date: the simulated nights end this morning, so the silence rule sees fresh samples. */
+/** Today's UTC date: the simulated nights end this morning, so the silence rule finds fresh samples. */
 const TODAY = new Date().toISOString().slice(0, 10);
 const TODAY_MS = Date.parse(`${TODAY}T00:00:00Z`);
 const SIMULATION = { people: 3, nights: 75, seed: 23, endDate: TODAY };
 const DROP_FROM = new Date(TODAY_MS - 9 * DAY_MS).toISOString().slice(0, 10);
 const SILENT_AFTER = new Date(TODAY_MS - 4 * DAY_MS).toISOString().slice(0, 10);
-/** Dashboard range: 90 days up to the end of today, which holds every delivered night. */
+/** Dashboard range: 90 days up to the end of today, which contains every delivered night. */
 const RANGE = { fromMs: TODAY_MS - 90 * DAY_MS, toMs: TODAY_MS + DAY_MS - 1 };
 
 interface Delivery {

@@ -54,7 +54,7 @@ interface PanelTarget {
   datasource: { uid: string };
 }
 
-/** Every panel target of the generated dashboards, with the dashboard and panel title. */
+/** Lists every panel target of the generated dashboards, with the dashboard and panel title. */
 function panelTargets(): Array<{ where: string; target: PanelTarget }> {
   const targets: Array<{ where: string; target: PanelTarget }> = [];
   for (const [file, text] of generatedFiles()) {
@@ -98,7 +98,7 @@ describe.skipIf(missingRuntimeReason !== undefined)('Grafana in the compose stac
     if (simulation.exitCode !== 0) throw new Error(`simulate failed: ${simulation.stderr}`);
     const deauth = await readFile(deauthPath);
     await fetch(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'terra-signature': signTerraBody(deauth, testSigningSecret, Math.floor(Date.now() / 1000)) }, body: deauth });
-    // The receiver stores after it answers; 30 nights of 3 people take a few seconds.
+    // The receiver stores deliveries after it returns 200, and 30 nights of 3 people take a few seconds.
     await sleep(20_000);
   }, stackStartTimeoutMs + 120_000);
 
@@ -114,7 +114,7 @@ describe.skipIf(missingRuntimeReason !== undefined)('Grafana in the compose stac
   });
 
   it.each(panelTargets().map(({ where, target }) => [where, target]))('returns data for %s', async (_where, target) => {
-    // Grafana's backend substitutes $timeFilter and $__interval; template variables are the browser's job.
+    // Grafana's backend substitutes $timeFilter and $__interval. The browser substitutes template variables, so the test does.
     const query = target.query.replaceAll('$person', '.*').replaceAll('$provider', '.*');
     const response = await grafana('POST', '/api/ds/query', { from: 'now-90d', to: 'now', queries: [{ ...target, query, intervalMs: 3_600_000, maxDataPoints: 1000 }] });
     const result = response.json.results[target.refId];
