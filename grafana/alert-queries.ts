@@ -51,3 +51,9 @@ export const RECENT_SAMPLE_COUNT = recentValueCount('hrv');
 
 /** Sleep sessions with an HRV value that started in the last 36 hours; a summary-only night has no samples. */
 export const RECENT_SESSION_COUNT = recentValueCount('hrv_session');
+
+/** Minutes without a receiver heartbeat after which the receiver counts as stopped. */
+export const HEARTBEAT_MINUTES = 10;
+
+/** Heartbeat points the receiver wrote in the rule's time range; no series at all when there were none. */
+export const RECEIVER_HEARTBEATS = `SELECT count("up") AS "heartbeats" FROM "hrv_stack_heartbeat" WHERE $timeFilter`;

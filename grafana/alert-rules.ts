@@ -6,6 +6,8 @@ import {
   RANGED_NIGHTS_OF_LAST_TWO,
   RECENT_SAMPLE_COUNT,
   RECENT_SESSION_COUNT,
+  HEARTBEAT_MINUTES,
+  RECEIVER_HEARTBEATS,
   SILENCE_HOURS,
 } from './alert-queries.js';
 import { HRV_DASHBOARD_UID } from './hrv-dashboard.js';
@@ -78,7 +80,9 @@ export function twoNightsBelowRangeRule(): ProvisionedRule {
 
 /**
  * Fires for each person and provider with HRV values in the last 30 days but none in the last 36
- * hours. The query ignores `$timeFilter` and uses its own windows.
+ * hours, while the receiver's heartbeat shows it running. The count queries ignore `$timeFilter`
+ * and use their own windows. The heartbeat series has no labels, so Grafana's math joins it to
+ * every person. Without heartbeats the condition has no data, and the receiver rule fires instead.
  */
 export function silenceRule(): ProvisionedRule {
   return {
@@ -88,9 +92,11 @@ export function silenceRule(): ProvisionedRule {
     data: [
       influxRuleQuery('samples', RECENT_SAMPLE_COUNT, SILENCE_HOURS * HOUR_SECONDS),
       influxRuleQuery('sessions', RECENT_SESSION_COUNT, SILENCE_HOURS * HOUR_SECONDS),
+      influxRuleQuery('heartbeats', RECEIVER_HEARTBEATS, HEARTBEAT_MINUTES * 60),
       reduceLast('SAMPLES', 'samples'),
       reduceLast('SESSIONS', 'sessions'),
-      mathExpression('SILENT', '$SAMPLES == 0 && $SESSIONS == 0'),
+      reduceLast('HEARTBEATS', 'heartbeats'),
+      mathExpression('SILENT', '$SAMPLES == 0 && $SESSIONS == 0 && $HEARTBEATS > 0'),
     ],
     // An empty database (a fresh install) returns no series: no alert.
     noDataState: 'OK',
@@ -100,8 +106,34 @@ export function silenceRule(): ProvisionedRule {
     labels: { ...COMMON_LABELS },
     annotations: {
       summary: `${WHO}: no HRV sample or sleep session with HRV in the last ${SILENCE_HOURS} hours.`,
-      description: 'Check the wearable syncs, and the Connection events panel for deauth or access_revoked. If every person fires at once, check that the receiver and Terra deliveries are running.',
+      description: 'Check that the wearable syncs, and the Connection events panel for deauth or access_revoked. If every person fires at once, check that Terra still delivers to the receiver.',
       __dashboardUid__: HRV_DASHBOARD_UID,
+    },
+    isPaused: false,
+  };
+}
+
+/**
+ * Fires when the receiver wrote no heartbeat for 10 minutes: it stopped, or cannot write to
+ * InfluxDB. No heartbeat points means no series, so `noDataState` is `Alerting` here.
+ */
+export function receiverStoppedRule(): ProvisionedRule {
+  return {
+    uid: 'hrv-receiver-heartbeat',
+    title: 'hrv-stack receiver stopped writing',
+    condition: 'STOPPED',
+    data: [
+      influxRuleQuery('heartbeats', RECEIVER_HEARTBEATS, HEARTBEAT_MINUTES * 60),
+      reduceLast('HEARTBEATS', 'heartbeats'),
+      mathExpression('STOPPED', '$HEARTBEATS == 0'),
+    ],
+    noDataState: 'Alerting',
+    execErrState: 'Error',
+    for: '5m',
+    labels: { ...COMMON_LABELS },
+    annotations: {
+      summary: `The receiver wrote no heartbeat to InfluxDB in the last ${HEARTBEAT_MINUTES} minutes, so no new data is stored.`,
+      description: 'Check `docker compose ps` and `docker compose logs receiver`. With HEARTBEAT_INTERVAL_SECONDS=0 the receiver writes no heartbeat: pause this rule then.',
     },
     isPaused: false,
   };
@@ -117,7 +149,7 @@ export function alertRulesFile(): AlertRulesFile {
         name: 'hrv',
         folder: 'HRV',
         interval: '5m',
-        rules: [baselineBelowRangeRule(), twoNightsBelowRangeRule(), silenceRule()],
+        rules: [baselineBelowRangeRule(), twoNightsBelowRangeRule(), silenceRule(), receiverStoppedRule()],
       },
     ],
   };

@@ -13,6 +13,6 @@ export function generatedFiles(): Map<string, string> {
   return new Map([
     ['grafana/provisioning/dashboards/hrv-nights.json', json(hrvDashboard())],
     ['grafana/provisioning/dashboards/hrv-compare.json', json(compareDashboard())],
-    ['grafana/provisioning/alerting/hrv-rules.yaml', GENERATED_NOTICE + stringify(alertRulesFile(), { lineWidth: 0 })],
+    ['grafana/provisioning/alerting/hrv-rules.yaml', GENERATED_NOTICE + stringify(alertRulesFile(), { lineWidth: 0, aliasDuplicateObjects: false })],
   ]);
 }

@@ -136,7 +136,7 @@ describe('generated Grafana files', () => {
     const rules = parse(files.get('grafana/provisioning/alerting/hrv-rules.yaml')!) as AlertRulesFile;
     const expressions = rules.groups.flatMap((group) => group.rules.flatMap((rule) => rule.data)).filter((query) => query.datasourceUid === '__expr__');
 
-    expect(expressions.length).toBe(9);
+    expect(expressions.length).toBe(12);
     for (const expression of expressions) expectValid(validator('expr#/definitions/expr'), expression.model, expression.refId);
   });
 });

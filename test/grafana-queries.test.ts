@@ -225,10 +225,9 @@ describe('Grafana queries on delivered nights', () => {
     const rules = rulesFile.groups[0]!.rules;
 
     /** Runs a rule's InfluxQL queries over their relative time ranges, ending now, as Grafana evaluates them. */
-    async function evaluate(uid: string): Promise<string[]> {
+    async function evaluate(uid: string, toMs = Date.now()): Promise<string[]> {
       const rule = rules.find((candidate) => candidate.uid === uid)!;
       const results = new Map<string, InfluxSeries[]>();
-      const toMs = Date.now();
       for (const query of rule.data.filter((item) => item.datasourceUid === 'hrv-influxdb')) {
         const fromMs = toMs - query.relativeTimeRange!.from * 1000;
         const text = substituteGrafanaMacros(query.model.query as string, { fromMs, toMs, interval: '1m', variables: {} });
@@ -277,6 +276,23 @@ describe('Grafana queries on delivered nights', () => {
       expect(samples.find((one) => one.tags.person === silent)!.rows[0]!.hrv_values).toBe(0);
       expect(sessions.find((one) => one.tags.person === silent)!.rows[0]!.hrv_values).toBe(0);
       expect(await evaluate('hrv-no-data-36h')).toEqual([key(silent)]);
+    });
+
+    it('keeps silence quiet without heartbeats', async () => {
+      expect(await evaluate('hrv-no-data-36h', Date.now() + 11 * 60_000)).toEqual([]);
+    });
+
+    it('fires receiver stopped on missing heartbeats', async () => {
+      const rule = rules.find((candidate) => candidate.uid === 'hrv-receiver-heartbeat')!;
+      const heartbeats = await influx.querySeries(substituteGrafanaMacros(alertQueries.RECEIVER_HEARTBEATS, { fromMs: Date.now() + 60_000, toMs: Date.now() + 11 * 60_000, interval: '1m', variables: {} }));
+
+      const current = await influx.querySeries(substituteGrafanaMacros(alertQueries.RECEIVER_HEARTBEATS, { fromMs: Date.now() - 10 * 60_000, toMs: Date.now(), interval: '1m', variables: {} }));
+
+      expect(current[0]!.rows[0]!.heartbeats as number).toBeGreaterThan(0);
+      expect(await evaluate('hrv-receiver-heartbeat')).toEqual([]);
+      // Ten minutes from now no heartbeat of this test exists: no series, so Grafana applies noDataState.
+      expect(heartbeats).toEqual([]);
+      expect(rule.noDataState).toBe('Alerting');
     });
   });
 });

@@ -125,10 +125,10 @@ describe.skipIf(missingRuntimeReason !== undefined)('Grafana in the compose stac
     expect(result.frames.some((frame: { data: { values: unknown[][] } }) => (frame.data.values[0]?.length ?? 0) > 0)).toBe(true);
   });
 
-  it('loads the three alert rules', async () => {
+  it('loads the four alert rules', async () => {
     const rules = await grafana('GET', '/api/v1/provisioning/alert-rules');
 
-    expect(rules.json.map((rule: { uid: string }) => rule.uid).sort()).toEqual(['hrv-baseline-below-range', 'hrv-no-data-36h', 'hrv-two-nights-below-range']);
+    expect(rules.json.map((rule: { uid: string }) => rule.uid).sort()).toEqual(['hrv-baseline-below-range', 'hrv-no-data-36h', 'hrv-receiver-heartbeat', 'hrv-two-nights-below-range']);
   });
 
   it('evaluates every alert rule without errors', async () => {
@@ -137,11 +137,11 @@ describe.skipIf(missingRuntimeReason !== undefined)('Grafana in the compose stac
     while (Date.now() < deadline) {
       const state = await grafana('GET', '/api/prometheus/grafana/api/v1/rules');
       health = state.json.data.groups.flatMap((group: { rules: Array<{ health: string }> }) => group.rules.map((rule) => rule.health));
-      if (health.length === 3 && health.every((value) => value !== 'unknown' && value !== '')) break;
+      if (health.length === 4 && health.every((value) => value !== 'unknown' && value !== '')) break;
       await sleep(10_000);
     }
 
-    expect(health).toEqual(['ok', 'ok', 'ok']);
+    expect(health).toEqual(['ok', 'ok', 'ok', 'ok']);
   }, ruleEvaluationDeadlineMs + 30_000);
 
   it('publishes Grafana but not InfluxDB', () => {
