@@ -2,7 +2,7 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { INFLUX_DATASOURCE } from './common.js';
 import { PERSON_VALUES, PROVIDER_VALUES } from './panel-queries.js';
 
-/** The `person` variable: one or more people, All by default. */
+/** Builds the `person` variable: one or more people, All by default. */
 export function personVariable(): dashboard.QueryVariableBuilder {
   return new dashboard.QueryVariableBuilder('person')
     .label('Person')
@@ -12,12 +12,12 @@ export function personVariable(): dashboard.QueryVariableBuilder {
     .definition(PERSON_VALUES)
     .multi(true)
     .includeAll(true)
-    .current({ text: 'All', value: '$__all' })
+    .current({ text: ['All'], value: ['$__all'] })
     .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
     .sort(dashboard.VariableSort.AlphabeticalCaseInsensitiveAsc);
 }
 
-/** The `provider` variable: one wearable provider or All. */
+/** Builds the `provider` variable: one wearable provider or All. */
 export function providerVariable(): dashboard.QueryVariableBuilder {
   return new dashboard.QueryVariableBuilder('provider')
     .label('Provider')

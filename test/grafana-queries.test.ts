@@ -18,6 +18,7 @@ import { generatedFiles } from '../grafana/generated-files.js';
 import * as panelQueries from '../grafana/panel-queries.js';
 import { signTerraBody } from '../terra/signature.js';
 import { generateSleepDeliveries } from '../terra/simulator/sleep-deliveries.js';
+import type { SimulatedSleepDelivery } from '../terra/simulator/sleep-deliveries.js';
 import type { SleepItem } from '../terra/simulator/sleep-payload.js';
 import { firingInstances, type RuleData } from './support/alert-evaluation.js';
 import { substituteGrafanaMacros } from './support/grafana-macros.js';
@@ -31,7 +32,6 @@ const DAY_MS = 86_400_000;
 /** Today's UTC date: the simulated nights end this morning, so the silence rule finds fresh samples. */
 const TODAY = new Date().toISOString().slice(0, 10);
 const TODAY_MS = Date.parse(`${TODAY}T00:00:00Z`);
-const SIMULATION = { people: 3, nights: 75, seed: 23, endDate: TODAY };
 const DROP_FROM = new Date(TODAY_MS - 9 * DAY_MS).toISOString().slice(0, 10);
 const SILENT_AFTER = new Date(TODAY_MS - 4 * DAY_MS).toISOString().slice(0, 10);
 /** Dashboard range: 90 days up to the end of today, which contains every delivered night. */
@@ -43,13 +43,20 @@ interface Delivery {
   person: string;
 }
 
-const simulated = generateSleepDeliveries(SIMULATION);
-const [steady, dropping, silent] = [...new Set(simulated.map((delivery) => delivery.person))] as [string, string, string];
-const itemsByPerson = new Map<string, SleepItem[]>([[steady, []], [dropping, []], [silent, []]]);
-const providerOf = new Map(simulated.map((delivery) => [delivery.person, delivery.body.user.provider]));
+interface Scenario {
+  simulated: SimulatedSleepDelivery[];
+  people: [steady: string, dropping: string, silent: string];
+  itemsByPerson: Map<string, SleepItem[]>;
+  deliveries: Delivery[];
+  expectedNights: Map<string, ReferenceNight[]>;
+}
 
 /** Builds the deliveries: the dropping person's late nights at 40 %, the silent person's last 4 days left out. */
-function buildDeliveries(): Delivery[] {
+function buildScenario(seed: number): Scenario {
+  const simulated = generateSleepDeliveries({ people: 3, nights: 75, seed, endDate: TODAY });
+  const people = [...new Set(simulated.map((delivery) => delivery.person))] as Scenario['people'];
+  const [, dropping, silent] = people;
+  const itemsByPerson = new Map<string, SleepItem[]>(people.map((person) => [person, []]));
   const deliveries: Delivery[] = [];
   for (const delivery of simulated) {
     if (delivery.person === silent && delivery.nightDate > SILENT_AFTER) continue;
@@ -62,8 +69,40 @@ function buildDeliveries(): Delivery[] {
     itemsByPerson.get(delivery.person)!.push(item);
     deliveries.push({ body: JSON.stringify(body), orderingMs: TODAY_MS - 7 * DAY_MS + deliveries.length, person: delivery.person });
   }
-  return deliveries;
+  const expectedNights = new Map(people.map((person) => [person, referenceNights(itemsByPerson.get(person)!, [], 0.5)]));
+  return { simulated, people, itemsByPerson, deliveries, expectedNights };
 }
+
+/** Nights of the last `days` days up to now, by the 10:30 UTC time of their points. */
+function nightsWithin(nights: ReferenceNight[], days: number): ReferenceNight[] {
+  const nightMs = (night: ReferenceNight) => Date.parse(`${night.date}T10:30:00Z`);
+  return nights.filter((night) => nightMs(night) <= Date.now() && nightMs(night) > Date.now() - days * DAY_MS);
+}
+
+/** Returns whether the reference model puts the latest night's baseline (within 3 days) below its range. */
+function baselineBelowRange(nights: ReferenceNight[]): boolean {
+  const night = nightsWithin(nights, 3).at(-1);
+  return night?.baseline_ms !== undefined && night.normal_low_ms !== undefined && night.baseline_ms < night.normal_low_ms;
+}
+
+/**
+ * Picks the first seed from 23 whose steady person's baseline stays in range today. The simulated
+ * nights depend on today's date, and an unchanged person's 7-day baseline falls under the range
+ * on some days by chance, which would make the expected alerts depend on the date.
+ */
+function chooseScenario(): Scenario {
+  for (let seed = 23; seed < 73; seed += 1) {
+    const scenario = buildScenario(seed);
+    const firing = scenario.people.filter((person) => baselineBelowRange(scenario.expectedNights.get(person)!));
+    if (firing.length === 1 && firing[0] === scenario.people[1]) return scenario;
+  }
+  throw new Error('no seed from 23 to 72 gives a scenario where only the dropping person is below range');
+}
+
+const { simulated, people, itemsByPerson, deliveries, expectedNights } = chooseScenario();
+const [steady, dropping, silent] = people;
+const providerOf = new Map(simulated.map((delivery) => [delivery.person, delivery.body.user.provider]));
+const DEAUTH_MS = TODAY_MS - 3 * DAY_MS;
 
 /** Terra's deauth sample, sent for the silent person's connection 3 days before today. */
 function deauthDelivery(): Delivery {
@@ -73,9 +112,6 @@ function deauthDelivery(): Delivery {
   return { body: JSON.stringify(body), orderingMs: DEAUTH_MS, person: silent };
 }
 
-const DEAUTH_MS = TODAY_MS - 3 * DAY_MS;
-const deliveries = buildDeliveries();
-const expectedNights = new Map([steady, dropping, silent].map((person) => [person, referenceNights(itemsByPerson.get(person)!, [], 0.5)]));
 
 async function deliver(receiver: ReceiverProcess, delivery: Delivery): Promise<void> {
   const headers = {
@@ -237,21 +273,15 @@ describe('Grafana queries on delivered nights', () => {
     }
 
     const key = (person: string) => `${person}|${providerOf.get(person)}`;
-    const latestBefore = (nights: ReferenceNight[], days: number) => nights.filter((night) => Date.parse(`${night.date}T10:30:00Z`) <= Date.now() && Date.parse(`${night.date}T10:30:00Z`) > Date.now() - days * DAY_MS);
 
     it('fires baseline below range for the dropping person only', async () => {
-      const expected = [steady, dropping, silent].filter((person) => {
-        const night = latestBefore(expectedNights.get(person)!, 3).at(-1);
-        return night?.baseline_ms !== undefined && night.normal_low_ms !== undefined && night.baseline_ms < night.normal_low_ms;
-      });
-
-      expect(expected).toEqual([dropping]);
+      // chooseScenario() made the reference model fire for the dropping person only.
       expect(await evaluate('hrv-baseline-below-range')).toEqual([key(dropping)]);
     });
 
     it('fires two low nights as the reference nights say', async () => {
       const expected = [steady, dropping, silent].filter((person) => {
-        const lastTwo = latestBefore(expectedNights.get(person)!, 7).slice(-2);
+        const lastTwo = nightsWithin(expectedNights.get(person)!, 7).slice(-2);
         return lastTwo.length === 2 && lastTwo.every((night) => night.normal_low_ms !== undefined && night.rmssd < night.normal_low_ms);
       });
 
