@@ -43,8 +43,12 @@ fi
 
 write_if_missing influx-admin-token 32
 write_if_missing influx-admin-password 24
+# Grafana reads its admin password on its first start only, when it creates its database.
+write_if_missing grafana-admin-password 24
 
-chmod 0400 "$secrets_dir/influx-admin-token" "$secrets_dir/influx-admin-password"
-chown "$owner" "$secrets_dir/influx-admin-token" "$secrets_dir/influx-admin-password"
+for name in influx-admin-token influx-admin-password grafana-admin-password; do
+    chmod 0400 "$secrets_dir/$name"
+    chown "$owner" "$secrets_dir/$name"
+done
 chmod 0700 "$secrets_dir"
 chown "$owner" "$secrets_dir"

@@ -16,6 +16,7 @@ import {
   toInfluxConfig,
   type PairProblem,
 } from './environment.js';
+import { DEFAULT_HEARTBEAT_INTERVAL_SECONDS } from './heartbeat.js';
 
 export { ConfigError } from './environment.js';
 
@@ -63,6 +64,7 @@ const environmentSchema = z
       .default('false')
       .transform((text) => text === 'true'),
     LARGE_REQUEST_WARN_AFTER_SECONDS: integer(1, 7 * 24 * 3600).default(DEFAULT_WARN_AFTER_MS / 1000),
+    HEARTBEAT_INTERVAL_SECONDS: integer(0, 3600).default(DEFAULT_HEARTBEAT_INTERVAL_SECONDS),
     LOG_LEVEL: logLevel,
   });
 
@@ -108,6 +110,8 @@ export interface ReceiverConfig {
   pingAllowHttpLoopback: boolean;
   /** Time after which a large request with chunks still missing is logged at warn. */
   largeRequestWarnAfterMs: number;
+  /** Time between two `hrv_stack_heartbeat` points; 0 writes none. */
+  heartbeatIntervalMs: number;
   logLevel: Environment['LOG_LEVEL'];
 }
 
@@ -132,6 +136,7 @@ export function loadReceiverConfig(env: NodeJS.ProcessEnv = process.env): Receiv
     pingTimeoutMs: parsed.TERRA_PING_TIMEOUT_SECONDS * 1000,
     pingAllowHttpLoopback: parsed.TERRA_PING_ALLOW_HTTP_LOOPBACK,
     largeRequestWarnAfterMs: parsed.LARGE_REQUEST_WARN_AFTER_SECONDS * 1000,
+    heartbeatIntervalMs: parsed.HEARTBEAT_INTERVAL_SECONDS * 1000,
     logLevel: parsed.LOG_LEVEL,
   };
 }

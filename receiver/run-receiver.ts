@@ -15,6 +15,7 @@ import { Spool } from './spool.js';
 import { SpoolWorker } from './spool-worker.js';
 import { TraceIdLedger } from './trace-id-ledger.js';
 import { LargeRequestTracker } from './large-request-tracker.js';
+import { Heartbeat } from './heartbeat.js';
 
 /** Folder under SPOOL_DIR for the receiver's own bookkeeping, apart from the deliveries. */
 const STATE_FOLDER = 'state';
@@ -107,6 +108,9 @@ export async function startReceiver(config: ReceiverConfig, logger: Logger): Pro
   const pending = (await spool.pendingIds()).length;
   worker.start();
   largeRequests.start();
+  // Its own writer, so that heartbeats stay out of the write metrics and the worker's retries.
+  const heartbeat = new Heartbeat({ writer: createLineWriter(config.influx), intervalMs: config.heartbeatIntervalMs, logger });
+  heartbeat.start();
 
   logStart(config, logger, servers, pending, { processedTraceIds: traceIds.processedCount, pendingTraceIds: traceIds.pendingCount, largeRequests: largeRequests.trackedCount });
 
@@ -115,6 +119,7 @@ export async function startReceiver(config: ReceiverConfig, logger: Logger): Pro
     adminServer: servers[1],
     async shutdown() {
       const closed = Promise.all(servers.map(closeServer));
+      heartbeat.stop();
       await worker.stop();
       await closed;
       await traceIds.close();
@@ -141,6 +146,7 @@ function logStart(config: ReceiverConfig, logger: Logger, servers: readonly Serv
     personLabels: config.personLabels.size,
     normalRangeSd: config.normalRangeSd,
     largeRequestWarnAfterSeconds: config.largeRequestWarnAfterMs / 1000,
+    heartbeatIntervalSeconds: config.heartbeatIntervalMs / 1000,
   };
   logger.info({ ...summary, ...settings, ...state }, 'receiver started');
   if (config.pingAllowHttpLoopback) {

@@ -36,6 +36,7 @@ describe('loadReceiverConfig', () => {
       pingTimeoutMs: 60_000,
       pingAllowHttpLoopback: false,
       largeRequestWarnAfterMs: 86_400_000,
+      heartbeatIntervalMs: 60_000,
       logLevel: 'info',
     });
   });
@@ -114,6 +115,16 @@ describe('loadReceiverConfig', () => {
     expect(problemsOf({ INFLUX_TOKEN: 't', LARGE_REQUEST_WARN_AFTER_SECONDS: text })).toEqual([
       `LARGE_REQUEST_WARN_AFTER_SECONDS: expected a whole number from 1 to 604800 (got "${text}")`,
     ]);
+  });
+
+  it.each(['-1', '3601', '1.5', 'minute'])('rejects HEARTBEAT_INTERVAL_SECONDS %j', (text) => {
+    expect(problemsOf({ INFLUX_TOKEN: 't', HEARTBEAT_INTERVAL_SECONDS: text })).toEqual([
+      `HEARTBEAT_INTERVAL_SECONDS: expected a whole number from 0 to 3600 (got "${text}")`,
+    ]);
+  });
+
+  it.each([['0', 0], ['300', 300_000]])('reads HEARTBEAT_INTERVAL_SECONDS %s', (text, expected) => {
+    expect(loadReceiverConfig({ INFLUX_TOKEN: 't', HEARTBEAT_INTERVAL_SECONDS: text }).heartbeatIntervalMs).toBe(expected);
   });
 
   it('reads LARGE_REQUEST_WARN_AFTER_SECONDS', () => {

@@ -78,6 +78,17 @@ function receiverEnvironment(options: ProofLoadOptions): Record<string, string> 
 const secondsSince = (startedAtMs: number) => (Date.now() - startedAtMs) / 1000;
 
 /**
+ * Waits up to 10 s until the receiver has logged `count` `delivery processed` lines. The worker
+ * logs that line after it removed the delivery from the spool, so the last line can still be in
+ * the log pipe when the spool looks empty. Returns without an error at the deadline, so the
+ * caller's assertion on the count reports a real shortfall.
+ */
+async function waitForProcessedLines(receiver: ReceiverProcess, count: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (processedDeliveries(receiver) < count && Date.now() < deadline) await delay(50);
+}
+
+/**
  * Sends the deliveries while influxd is stopped for `outageSeconds` and started again, waits
  * until the spool is empty, and compares what InfluxDB stored with the acknowledged deliveries.
  */
@@ -99,6 +110,7 @@ export async function runInfluxOutageProof(options: InfluxOutageProofOptions): P
     const records = await load.done;
     const { failed } = await waitForEmptySpool(receiver, options.drainTimeoutMs);
     const drainSecondsAfterRestart = secondsSince(restartedAtMs);
+    await waitForProcessedLines(receiver, records.filter((record) => record.acknowledged).length - failed);
     const firstStoredAtMs = firstProcessedAtMs(receiver, restartedAtMs);
     const stored = await checkStoredSamples(influx, deliveries, records);
 

@@ -1,0 +1,142 @@
+/**
+ * Checks the generated Grafana files: the committed JSON and YAML equal what grafana/*.ts
+ * generates now, and every dashboard, panel and alert expression validates against Grafana's JSON
+ * schemas (draft-07, from the grafana-foundation-sdk repository, read from ../shared). Nothing
+ * here runs Grafana itself.
+ */
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { Ajv, type ValidateFunction } from 'ajv';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+
+import type { AlertRulesFile } from '../grafana/alert-rule-types.js';
+import { generatedFiles } from '../grafana/generated-files.js';
+
+const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
+const schemaFolder = join(repositoryRoot, '../shared/grafana-jsonschema');
+const SCHEMA_NAMES = ['dashboard', 'timeseries', 'stat', 'table', 'statetimeline', 'bargauge', 'expr'] as const;
+
+/** Schema file of each panel type. */
+const PANEL_SCHEMAS: Record<string, string> = {
+  timeseries: 'timeseries',
+  stat: 'stat',
+  table: 'table',
+  'state-timeline': 'statetimeline',
+  bargauge: 'bargauge',
+};
+
+/** Override property ids the panels use, each a field option that Grafana documents. */
+const OVERRIDE_PROPERTIES = new Set(['displayName', 'unit', 'decimals', 'color', 'mappings', 'custom.drawStyle', 'custom.pointSize', 'custom.lineWidth', 'custom.fillBelowTo', 'custom.fillOpacity', 'custom.cellOptions', 'custom.hidden']);
+
+/** Panel types whose schema file defines FieldConfig (the `custom` field options). */
+const PANELS_WITH_FIELD_CONFIG = new Set(['timeseries', 'table', 'statetimeline']);
+
+interface Override {
+  matcher: { id: string; options: unknown };
+  properties: Array<{ id: string; value: unknown }>;
+}
+
+interface Panel {
+  type: string;
+  title: string;
+  description?: string;
+  options?: unknown;
+  fieldConfig?: { defaults?: { custom?: unknown }; overrides?: Override[] };
+  targets?: Array<{ datasource?: { uid?: string }; query?: string }>;
+}
+
+function buildValidators(): (reference: string) => ValidateFunction {
+  // date-time strings are not checked: no generated field carries one.
+  const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
+  for (const name of SCHEMA_NAMES) {
+    ajv.addSchema(JSON.parse(readFileSync(join(schemaFolder, `${name}.jsonschema.json`), 'utf8')), name);
+  }
+  return (reference) => {
+    const validate = ajv.getSchema(reference);
+    if (validate === undefined) throw new Error(`schema ${reference} not found`);
+    return validate;
+  };
+}
+
+function expectValid(validate: ValidateFunction, value: unknown, where: string): void {
+  const valid = validate(value);
+  expect(valid ? [] : validate.errors, where).toEqual([]);
+}
+
+const files = generatedFiles();
+const dashboards = [...files].filter(([path]) => path.endsWith('.json')).map(([path, text]) => ({ path, json: JSON.parse(text) as { uid: string; panels: Panel[] } }));
+const validator = buildValidators();
+
+/**
+ * Returns a copy of a dashboard without field overrides. The dashboard schema types an override's
+ * `matcher.options` and each property `value` as objects, but Grafana and the SDK's own builders
+ * store strings and numbers there (`byName` takes the field name), so overrides are checked apart.
+ */
+function withoutOverrides(dashboard: { panels: Panel[] }): unknown {
+  const copy = structuredClone(dashboard);
+  for (const panel of copy.panels) if (panel.fieldConfig !== undefined) panel.fieldConfig.overrides = [];
+  return copy;
+}
+
+describe('generated Grafana files', () => {
+  it.each([...files.keys()])('committed %s equals the generated output', async (path) => {
+    const committed = await readFile(join(repositoryRoot, path), 'utf8');
+
+    expect(committed, `run npm run grafana:generate and commit ${path}`).toBe(files.get(path));
+  });
+
+  it.each(dashboards.map((dashboard) => [dashboard.path, dashboard]))('%s validates as a dashboard', (_path, dashboard) => {
+    expectValid(validator('dashboard'), withoutOverrides(dashboard.json), dashboard.json.uid);
+  });
+
+  it('uses only name matchers and known override properties', () => {
+    const overrides = dashboards.flatMap((dashboard) => dashboard.json.panels.flatMap((panel) => panel.fieldConfig?.overrides ?? []));
+
+    expect(overrides.length).toBe(17);
+    for (const override of overrides) {
+      expect(override.matcher.id).toBe('byName');
+      expect(typeof override.matcher.options).toBe('string');
+      for (const property of override.properties) expect(OVERRIDE_PROPERTIES, property.id).toContain(property.id);
+    }
+  });
+
+  it('keeps stable dashboard uids', () => {
+    expect(dashboards.map((dashboard) => dashboard.json.uid)).toEqual(['hrv-nights', 'hrv-compare']);
+  });
+
+  it('validates every panel against its panel schema', () => {
+    const panels = dashboards.flatMap((dashboard) => dashboard.json.panels);
+    expect(panels.length).toBe(13);
+
+    for (const panel of panels) {
+      expectValid(validator(`${PANEL_SCHEMAS[panel.type]}#/definitions/Options`), panel.options ?? {}, `${panel.title} options`);
+      if (PANELS_WITH_FIELD_CONFIG.has(PANEL_SCHEMAS[panel.type]!)) {
+        expectValid(validator(`${PANEL_SCHEMAS[panel.type]}#/definitions/FieldConfig`), panel.fieldConfig?.defaults?.custom ?? {}, `${panel.title} custom`);
+      }
+    }
+  });
+
+  it('gives every panel a description and the provisioned data source', () => {
+    for (const panel of dashboards.flatMap((dashboard) => dashboard.json.panels)) {
+      expect(panel.description?.length ?? 0, panel.title).toBeGreaterThan(80);
+      expect(panel.targets?.length ?? 0, panel.title).toBeGreaterThan(0);
+      for (const target of panel.targets ?? []) expect(target.datasource?.uid, panel.title).toBe('hrv-influxdb');
+    }
+  });
+
+  it('contains no data source placeholders', () => {
+    for (const text of files.values()) expect(text).not.toMatch(/\$\{DS_/);
+  });
+
+  it('validates every alert expression against the expression schema', () => {
+    const rules = parse(files.get('grafana/provisioning/alerting/hrv-rules.yaml')!) as AlertRulesFile;
+    const expressions = rules.groups.flatMap((group) => group.rules.flatMap((rule) => rule.data)).filter((query) => query.datasourceUid === '__expr__');
+
+    expect(expressions.length).toBe(12);
+    for (const expression of expressions) expectValid(validator('expr#/definitions/expr'), expression.model, expression.refId);
+  });
+});
