@@ -160,6 +160,13 @@ describe('dashboard-lite API', () => {
     if (typeof value === 'string') expect(body.message).toContain(value);
   });
 
+  it('says a route takes no parameters', async () => {
+    const { status, body } = await getJson(`${dashboard.url}/api/people?x=1`);
+
+    expect(status).toBe(400);
+    expect(body).toEqual({ error: 'invalid_parameter', message: 'Invalid parameter x="1": this route takes no parameters', parameter: 'x', value: '1' });
+  });
+
   it.each([
     ['no credentials', {}],
     ['a wrong password', basicHeader('hrv', `${PASSWORD}x`)],
