@@ -43,7 +43,9 @@ function listen(server: Server, host: string, port: number): Promise<void> {
 /** Starts the dashboard-lite HTTP server and logs where it listens. */
 export async function startDashboardLite(config: DashboardLiteConfig, logger: Logger): Promise<RunningDashboardLite> {
   const credentials = await resolveCredentials(config, logger);
-  const app = createDashboardApp({ reader: new NightReader(config.influx), credentials, logger });
+  const limits = { loginFailureBurst: config.loginFailureBurst, loginFailureRefillPerMinute: config.loginFailureRefillPerMinute };
+  const auth = credentials === undefined ? undefined : { credentials, ...limits };
+  const app = createDashboardApp({ reader: new NightReader(config.influx), auth, allowedHosts: config.allowedHosts, logger });
   const server = createServer(app);
   await listen(server, config.host, config.port);
 
