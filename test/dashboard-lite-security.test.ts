@@ -1,6 +1,11 @@
-import { request as httpRequest } from 'node:http';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest, createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { PASSWORD_FILE_NAME } from '../dashboard-lite/generated-password.js';
+import { runBuiltCli } from './support/built-cli.js';
 import { startDashboardLiteProcess, type DashboardLiteProcess } from './support/dashboard-lite-process.js';
 import { startInfluxDb, type InfluxDbServer } from './support/influxdb.js';
 import { waitFor } from './support/receiver-process.js';
@@ -39,11 +44,18 @@ describe('dashboard-lite security', () => {
   let influx: InfluxDbServer;
   let influxEnv: Record<string, string>;
   const started: DashboardLiteProcess[] = [];
+  const folders: string[] = [];
 
   async function start(env: Record<string, string>): Promise<DashboardLiteProcess> {
     const dashboard = await startDashboardLiteProcess({ ...influxEnv, ...env });
     started.push(dashboard);
     return dashboard;
+  }
+
+  function temporaryFolder(): string {
+    const folder = mkdtempSync(join(tmpdir(), 'hrv-lite-security-'));
+    folders.push(folder);
+    return folder;
   }
 
   beforeAll(async () => {
@@ -53,6 +65,7 @@ describe('dashboard-lite security', () => {
 
   afterAll(async () => {
     for (const dashboard of started) await dashboard.dispose();
+    for (const folder of folders) rmSync(folder, { recursive: true, force: true });
     await influx?.dispose();
   });
 
@@ -155,6 +168,48 @@ describe('dashboard-lite security', () => {
       ]);
       expect(dashboard.output()).not.toContain('typed-user-name');
       expect(dashboard.output()).not.toContain('typed-password');
+    });
+  });
+
+  describe('stored password file', () => {
+    it('rejects a short one with exit 2', async () => {
+      const dataDir = temporaryFolder();
+      writeFileSync(join(dataDir, PASSWORD_FILE_NAME), 'short\n', { mode: 0o600 });
+      const run = await runBuiltCli(['dashboard-lite'], { cwd: process.cwd(), env: { ...influxEnv, DASHBOARD_LITE_DATA_DIR: dataDir, DASHBOARD_LITE_HOST: '127.0.0.1', DASHBOARD_LITE_PORT: '0' } });
+
+      expect(run.exitCode).toBe(2);
+      expect(run.stderr).toContain(`the password file ${join(dataDir, PASSWORD_FILE_NAME)} holds 5 characters, fewer than 12`);
+      expect(run.stdout + run.stderr).not.toContain('short\n');
+    });
+
+    it('warns when others may read it', async () => {
+      const dataDir = temporaryFolder();
+      const path = join(dataDir, PASSWORD_FILE_NAME);
+      writeFileSync(path, `${PASSWORD}\n`);
+      chmodSync(path, 0o644);
+      const dashboard = await start({ DASHBOARD_LITE_DATA_DIR: dataDir });
+      const warning = dashboard.logs.find((line) => line.level === 40 && line.passwordFile === path);
+
+      expect(warning?.msg).toBe(`the password file may be read by other users of this host: run chmod 600 ${path}`);
+      expect((await fetch(`${dashboard.url}/api/people`, { headers: basicHeader('hrv', PASSWORD) })).status).toBe(200);
+    });
+
+    it('is not written when the port is taken', async () => {
+      const occupant = createServer();
+      await new Promise<void>((resolve) => occupant.listen(0, '127.0.0.1', resolve));
+      const port = (occupant.address() as { port: number }).port;
+      const dataDir = join(temporaryFolder(), 'data');
+      try {
+        const env = { ...influxEnv, DASHBOARD_LITE_DATA_DIR: dataDir, DASHBOARD_LITE_HOST: '127.0.0.1', DASHBOARD_LITE_PORT: String(port) };
+        const run = await runBuiltCli(['dashboard-lite'], { cwd: process.cwd(), env, withoutEnv: ['DASHBOARD_LITE_PASSWORD'] });
+
+        expect(run.exitCode).toBe(1);
+        expect(run.stdout).toContain('EADDRINUSE');
+        expect(run.stdout).not.toContain('passwordFile');
+        expect(existsSync(join(dataDir, PASSWORD_FILE_NAME))).toBe(false);
+      } finally {
+        await new Promise((resolve) => occupant.close(resolve));
+      }
     });
   });
 
