@@ -220,6 +220,60 @@ describe.skipIf(!hasChromium)('dashboard-lite in Chromium', () => {
     await context.close();
   });
 
+  it('names an unknown person in the URL', async () => {
+    const [first] = people as [string];
+    const { context, page, errors } = await openPage({ timezoneId: 'UTC', viewport: { width: 1200, height: 900 } });
+
+    await page.goto(`${dashboard.url}/?person=nobody&provider=${providerOf(first)}&range=all`);
+    await page.locator('#message').waitFor({ state: 'visible', timeout: 10_000 });
+
+    expect(await page.locator('#message-title').textContent()).toBe('No person named "nobody"');
+    expect(await page.locator('#message-text code').allTextContents()).toEqual([...people, TRAVELLER]);
+    expect(await page.locator('#content').isVisible()).toBe(false);
+    expect(await page.locator('#person-picker').inputValue()).toBe('');
+    expect(new URL(page.url()).searchParams.get('person')).toBe('nobody');
+
+    await page.selectOption('#person-picker', first);
+    await waitForNightCount(page, expected.get(first)!.length);
+    expect(await page.locator('#message').isVisible()).toBe(false);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('names an unknown provider in the URL', async () => {
+    const [first] = people as [string];
+    const { context, page, errors } = await openPage({ timezoneId: 'UTC', viewport: { width: 1200, height: 900 } });
+
+    await page.goto(`${dashboard.url}/?person=${first}&provider=WHOOP&range=all`);
+    await page.locator('#message').waitFor({ state: 'visible', timeout: 10_000 });
+
+    expect(await page.locator('#message-title').textContent()).toBe(`No data of ${first} from provider "WHOOP"`);
+    expect((await page.locator('#message-text code').allTextContents()).sort()).toEqual([providerOf(first), SECOND_PROVIDER].sort());
+    expect(await page.locator('#content').isVisible()).toBe(false);
+    expect(await page.locator('#provider-label').isVisible()).toBe(true);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('drops an invalid night with a notice', async () => {
+    const [first] = people as [string];
+    const nights = expected.get(first)!;
+    const { context, page, errors } = await openPage({ timezoneId: 'UTC', viewport: { width: 1200, height: 900 } });
+
+    await page.goto(`${dashboard.url}/?person=${first}&range=all&night=2099-99-99`);
+    await waitForNightCount(page, nights.length);
+    await page.locator('#nights-table tbody tr').first().waitFor({ timeout: 10_000 });
+
+    expect(await page.locator('#url-notice').textContent()).toBe('The night "2099-99-99" in the address is not a valid date (YYYY-MM-DD), so no night is selected.');
+    expect(await page.locator('#content').isVisible()).toBe(true);
+    expect(await page.locator('#nights-chart').isVisible()).toBe(true);
+    expect(await tableDates(page)).toEqual(nights.map((night) => night.date).reverse());
+    expect(await page.locator('#samples').isVisible()).toBe(false);
+    expect(new URL(page.url()).searchParams.get('night')).toBeNull();
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('shows samples at their own session clock time', async () => {
     const provider = providerOf(people[0]!);
     const { context, page, errors } = await openPage({ timezoneId: 'Asia/Tokyo', viewport: { width: 1200, height: 900 } });
