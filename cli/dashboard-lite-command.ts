@@ -16,6 +16,10 @@ export async function runDashboardLiteCommand(): Promise<void> {
 
   const logger = createLogger(config.logLevel, 'hrv-dashboard-lite');
   const dashboard = await startDashboardLite(config, logger).catch((error: unknown) => {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`hrv-stack dashboard-lite: ${error.message}\n`);
+      process.exit(2);
+    }
     logger.fatal({ err: error }, 'dashboard-lite failed to start');
     process.exit(1);
   });

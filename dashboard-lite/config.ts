@@ -18,6 +18,17 @@ const SECRET_VARIABLES = ['DASHBOARD_LITE_PASSWORD', ...INFLUX_SECRET_VARIABLES]
 /** Shortest password accepted from the environment; the generated one has 32 characters. */
 export const MIN_PASSWORD_LENGTH = 12;
 
+/** A DNS name of letters, digits, hyphens and dots (RFC 1123), at most 253 characters. */
+const HOST_NAME_PATTERN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+
+/** Splits `a.lan, B.lan.` into lower-case names without a trailing dot; blanks are dropped. */
+function splitHostNames(text: string): string[] {
+  return text
+    .split(',')
+    .map((name) => name.trim().toLowerCase().replace(/\.$/, ''))
+    .filter((name) => name !== '');
+}
+
 const environmentSchema = z.object({
   DASHBOARD_LITE_HOST: z.string().min(1).default('0.0.0.0'),
   DASHBOARD_LITE_PORT: integer(0, 65535).default(8081),
@@ -31,6 +42,13 @@ const environmentSchema = z.object({
     `expected at least ${MIN_PASSWORD_LENGTH} characters`,
   ),
   DASHBOARD_LITE_DATA_DIR: z.string().min(1).default('./dashboard-lite-data'),
+  DASHBOARD_LITE_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform(splitHostNames)
+    .refine((names) => names.every((name) => HOST_NAME_PATTERN.test(name)), 'expected comma-separated host names without port or scheme, such as hrv.home.arpa'),
+  DASHBOARD_LITE_LOGIN_FAILURE_BURST: integer(1, 100_000).default(10),
+  DASHBOARD_LITE_LOGIN_FAILURE_REFILL_PER_MINUTE: integer(1, 60_000).default(6),
   ...influxEnvironmentShape,
   LOG_LEVEL: logLevel,
 });
@@ -55,6 +73,15 @@ export interface DashboardLiteConfig {
   auth: DashboardAuthConfig;
   /** Folder for the generated password; a volume in the compose stack. */
   dataDir: string;
+  /**
+   * Host names served besides IP literals and `localhost`; checked whenever auth is off or the
+   * list is not empty, against DNS rebinding.
+   */
+  allowedHosts: string[];
+  /** Failed logins a client address may make in a row before it gets 429. */
+  loginFailureBurst: number;
+  /** Failed logins credited back to each address per minute. */
+  loginFailureRefillPerMinute: number;
   influx: InfluxConfig;
   logLevel: string;
 }
@@ -72,6 +99,9 @@ export function loadDashboardLiteConfig(env: NodeJS.ProcessEnv = process.env): D
     port: parsed.DASHBOARD_LITE_PORT,
     auth,
     dataDir: parsed.DASHBOARD_LITE_DATA_DIR,
+    allowedHosts: parsed.DASHBOARD_LITE_ALLOWED_HOSTS,
+    loginFailureBurst: parsed.DASHBOARD_LITE_LOGIN_FAILURE_BURST,
+    loginFailureRefillPerMinute: parsed.DASHBOARD_LITE_LOGIN_FAILURE_REFILL_PER_MINUTE,
     influx: toInfluxConfig(parsed),
     logLevel: parsed.LOG_LEVEL,
   };

@@ -82,5 +82,10 @@ export function dayRangeParameters(query: Query, todayDay: number): DayRange {
 /** Rejects parameters the route does not know, so that a typo such as `preson` is not ignored. */
 export function rejectUnknownParameters(query: Query, known: readonly string[]): void {
   const unknown = Object.keys(query).find((name) => !known.includes(name));
-  if (unknown !== undefined) throw invalidParameter(unknown, query[unknown], `one of the parameters ${known.join(', ')}`);
+  if (unknown === undefined) return;
+  if (known.length === 0) {
+    const value = query[unknown];
+    throw new HttpError(400, 'invalid_parameter', `Invalid parameter ${unknown}=${JSON.stringify(value)}: this route takes no parameters`, { parameter: unknown, value });
+  }
+  throw invalidParameter(unknown, query[unknown], `one of the parameters ${known.join(', ')}`);
 }

@@ -70,7 +70,8 @@ describe('dashboard-lite API', () => {
     const run = await runBuiltCli(['simulate', '--url', receiver.webhookUrl, ...options], { cwd: process.cwd(), env: { TERRA_SIGNING_SECRET: SECRET } });
     expect(run.exitCode, run.stderr).toBe(0);
     await waitFor('every delivery to be processed', () => (receiver.logs.filter((line) => line.msg === 'delivery processed').length >= simulated.length ? true : undefined), 120_000);
-    dashboard = await startDashboardLiteProcess({ ...influxEnv, DASHBOARD_LITE_PASSWORD: PASSWORD });
+    // The 401 cases below make 12 failed logins from 127.0.0.1, more than the default burst of 10.
+    dashboard = await startDashboardLiteProcess({ ...influxEnv, DASHBOARD_LITE_PASSWORD: PASSWORD, DASHBOARD_LITE_LOGIN_FAILURE_BURST: '100' });
   }, 300_000);
 
   afterAll(async () => {
@@ -158,6 +159,13 @@ describe('dashboard-lite API', () => {
     expect(body.value).toEqual(value);
     expect(body.message).toContain(parameter);
     if (typeof value === 'string') expect(body.message).toContain(value);
+  });
+
+  it('says a route takes no parameters', async () => {
+    const { status, body } = await getJson(`${dashboard.url}/api/people?x=1`);
+
+    expect(status).toBe(400);
+    expect(body).toEqual({ error: 'invalid_parameter', message: 'Invalid parameter x="1": this route takes no parameters', parameter: 'x', value: '1' });
   });
 
   it.each([

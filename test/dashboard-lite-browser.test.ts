@@ -48,6 +48,41 @@ function secondProviderNight(dayNumber: number): NightRow {
   return { dayNumber, date: formatDayNumber(dayNumber), rmssdMs: 50, lnRmssd: Math.log(50), samples: 0, basis: 'summary', status: 'insufficient' };
 }
 
+// A traveller whose one night has two sleep sessions written in different UTC offsets: 23:00 to
+// 01:00 at +01:00, then 01:30 to 06:00 at -04:00 after a flight. The samples chart must show each
+// sample at the clock time of its own session.
+const TRAVELLER = 'traveller';
+const TRAVELLER_NIGHT = formatDayNumber(TODAY_DAY - 5);
+const TRAVELLER_SESSIONS = [
+  { offset: '+01:00', startUtcMs: (TODAY_DAY - 5) * MS_PER_DAY - 2 * 3_600_000, minutes: 120 },
+  { offset: '-04:00', startUtcMs: (TODAY_DAY - 5) * MS_PER_DAY + 5.5 * 3_600_000, minutes: 270 },
+];
+
+/** Writes a UTC instant as Terra does, in the wearer's offset with microseconds: 2026-11-27T23:00:00.000000+01:00. */
+function writtenTimestamp(utcMs: number, offset: string): string {
+  const offsetMinutes = (offset.startsWith('-') ? -1 : 1) * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6)));
+  return `${new Date(utcMs + offsetMinutes * 60_000).toISOString().slice(0, 19)}.000000${offset}`;
+}
+
+/** Builds the traveller's two sleep deliveries from a simulated one, with samples every 5 minutes. */
+function travellerDeliveries(): Array<{ body: unknown; sampleTimes: string[] }> {
+  const template = simulated.find((delivery) => !delivery.isNap && !delivery.summaryOnly)!;
+  return TRAVELLER_SESSIONS.map((session, sessionIndex) => {
+    const body = structuredClone(template.body);
+    const data = body.data[0]!;
+    const sampleTimes = Array.from({ length: session.minutes / 5 + 1 }, (_unused, index) => writtenTimestamp(session.startUtcMs + index * 300_000, session.offset));
+    body.user.reference_id = TRAVELLER;
+    body.user.user_id = '7d0c3b52-5f0e-4d43-9a65-2f6f0e1c7a11';
+    data.metadata.start_time = sampleTimes[0]!;
+    data.metadata.end_time = sampleTimes.at(-1)!;
+    data.metadata.summary_id = `traveller-session-${sessionIndex}`;
+    data.heart_rate_data.detailed.hr_samples = [];
+    data.heart_rate_data.detailed.hrv_samples_rmssd = sampleTimes.map((timestamp, index) => ({ timestamp, hrv_rmssd: 40 + (index % 10) }));
+    data.heart_rate_data.detailed.hrv_samples_sdnn = sampleTimes.map((timestamp, index) => ({ timestamp, hrv_sdnn: 60 + (index % 7) }));
+    return { body, sampleTimes };
+  });
+}
+
 function providerOf(person: string): string {
   return simulated.find((delivery) => delivery.person === person)!.body.user.provider;
 }
@@ -88,13 +123,16 @@ describe.skipIf(!hasChromium)('dashboard-lite in Chromium', () => {
   let dashboard: DashboardLiteProcess;
   let browser: Browser;
   const expected = new Map<string, StoredNight[]>();
+  const traveller = travellerDeliveries();
 
   beforeAll(async () => {
     influx = await startInfluxDb();
     const influxEnv = { INFLUX_API_VERSION: '1', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database };
     receiver = await startReceiverProcess({ env: { TERRA_SIGNING_SECRET: SECRET, ...influxEnv } });
     for (const delivery of simulated) expect((await postSigned(receiver.webhookUrl, JSON.stringify(delivery.body), SECRET)).status).toBe(200);
-    await waitFor('every delivery to be processed', () => (receiver.logs.filter((line) => line.msg === 'delivery processed').length >= simulated.length ? true : undefined), 120_000);
+    for (const delivery of traveller) expect((await postSigned(receiver.webhookUrl, JSON.stringify(delivery.body), SECRET)).status).toBe(200);
+    const deliveries = simulated.length + traveller.length;
+    await waitFor('every delivery to be processed', () => (receiver.logs.filter((line) => line.msg === 'delivery processed').length >= deliveries ? true : undefined), 120_000);
     // A second provider for the first person, written directly: the provider picker appears only
     // for a person with several.
     await influx.writeLineProtocol(SECOND_PROVIDER_DAYS.map((dayNumber) => nightLine(secondProviderNight(dayNumber), { person: people[0]!, provider: SECOND_PROVIDER })));
@@ -179,6 +217,85 @@ describe.skipIf(!hasChromium)('dashboard-lite in Chromium', () => {
     expect(errors).toEqual([]);
     expect(requests.filter((url) => !url.startsWith(`${dashboard.url}/`))).toEqual([]);
     expect(requests).toContain(`${dashboard.url}/vendor/chart.umd.min.js`);
+    await context.close();
+  });
+
+  it('names an unknown person in the URL', async () => {
+    const [first] = people as [string];
+    const { context, page, errors } = await openPage({ timezoneId: 'UTC', viewport: { width: 1200, height: 900 } });
+
+    await page.goto(`${dashboard.url}/?person=nobody&provider=${providerOf(first)}&range=all`);
+    await page.locator('#message').waitFor({ state: 'visible', timeout: 10_000 });
+
+    expect(await page.locator('#message-title').textContent()).toBe('No person named "nobody"');
+    expect(await page.locator('#message-text code').allTextContents()).toEqual([...people, TRAVELLER]);
+    expect(await page.locator('#content').isVisible()).toBe(false);
+    expect(await page.locator('#person-picker').inputValue()).toBe('');
+    expect(new URL(page.url()).searchParams.get('person')).toBe('nobody');
+
+    await page.selectOption('#person-picker', first);
+    await waitForNightCount(page, expected.get(first)!.length);
+    expect(await page.locator('#message').isVisible()).toBe(false);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('names an unknown provider in the URL', async () => {
+    const [first] = people as [string];
+    const { context, page, errors } = await openPage({ timezoneId: 'UTC', viewport: { width: 1200, height: 900 } });
+
+    await page.goto(`${dashboard.url}/?person=${first}&provider=WHOOP&range=all`);
+    await page.locator('#message').waitFor({ state: 'visible', timeout: 10_000 });
+
+    expect(await page.locator('#message-title').textContent()).toBe(`No data of ${first} from provider "WHOOP"`);
+    expect((await page.locator('#message-text code').allTextContents()).sort()).toEqual([providerOf(first), SECOND_PROVIDER].sort());
+    expect(await page.locator('#content').isVisible()).toBe(false);
+    expect(await page.locator('#provider-label').isVisible()).toBe(true);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('drops an invalid night with a notice', async () => {
+    const [first] = people as [string];
+    const nights = expected.get(first)!;
+    const { context, page, errors } = await openPage({ timezoneId: 'UTC', viewport: { width: 1200, height: 900 } });
+
+    await page.goto(`${dashboard.url}/?person=${first}&range=all&night=2099-99-99`);
+    await waitForNightCount(page, nights.length);
+    await page.locator('#nights-table tbody tr').first().waitFor({ timeout: 10_000 });
+
+    expect(await page.locator('#url-notice').textContent()).toBe('The night "2099-99-99" in the address is not a valid date (YYYY-MM-DD), so no night is selected.');
+    expect(await page.locator('#content').isVisible()).toBe(true);
+    expect(await page.locator('#nights-chart').isVisible()).toBe(true);
+    expect(await tableDates(page)).toEqual(nights.map((night) => night.date).reverse());
+    expect(await page.locator('#samples').isVisible()).toBe(false);
+    expect(new URL(page.url()).searchParams.get('night')).toBeNull();
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('shows samples at their own session clock time', async () => {
+    const provider = providerOf(people[0]!);
+    const { context, page, errors } = await openPage({ timezoneId: 'Asia/Tokyo', viewport: { width: 1200, height: 900 } });
+
+    await page.goto(`${dashboard.url}/?person=${TRAVELLER}&provider=${provider}&range=all&night=${TRAVELLER_NIGHT}`);
+    await page.waitForFunction(() => document.getElementById('samples-chart')?.dataset.rmssdSamples !== undefined, undefined, { timeout: 15_000 });
+    const chart = await page.evaluate(() => {
+      const samples = window.Chart.getChart('samples-chart')!;
+      const points = samples.data.datasets[0]!.data as Array<{ x: number }>;
+      return {
+        clockTimes: points.map((point) => new Date(point.x).toISOString().slice(11, 16)),
+        ticks: samples.scales.x!.ticks.map((tick) => ({ value: tick.value, label: String(tick.label) })),
+      };
+    });
+
+    expect(chart.clockTimes).toEqual(traveller.flatMap((delivery) => delivery.sampleTimes.map((time) => time.slice(11, 16))));
+    expect(chart.ticks.length).toBeGreaterThan(1);
+    for (const tick of chart.ticks) {
+      expect(tick.value % 1_800_000, tick.label).toBe(0);
+      expect(tick.label).toBe(new Date(tick.value).toISOString().slice(11, 16));
+    }
+    expect(errors).toEqual([]);
     await context.close();
   });
 

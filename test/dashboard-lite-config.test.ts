@@ -23,6 +23,9 @@ describe('loadDashboardLiteConfig', () => {
       port: 8081,
       auth: { mode: 'basic', username: 'hrv', password: undefined },
       dataDir: './dashboard-lite-data',
+      allowedHosts: [],
+      loginFailureBurst: 10,
+      loginFailureRefillPerMinute: 6,
       influx: { apiVersion: 2, url: 'http://localhost:8086', token: 'read-token', org: 'hrv', bucket: 'hrv', timeoutMs: 10_000 },
       logLevel: 'info',
     });
@@ -38,6 +41,27 @@ describe('loadDashboardLiteConfig', () => {
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+
+  it('reads the allowed host names', () => {
+    const config = loadDashboardLiteConfig({ INFLUX_TOKEN: 't', DASHBOARD_LITE_ALLOWED_HOSTS: ' HRV.home.arpa., nas.local,, ' });
+
+    expect(config.allowedHosts).toEqual(['hrv.home.arpa', 'nas.local']);
+  });
+
+  it.each(['http://hrv.lan', 'hrv.lan:8081', 'a b', '-bad.lan'])('rejects allowed host %s', (entry) => {
+    expect(problemsOf({ INFLUX_TOKEN: 't', DASHBOARD_LITE_ALLOWED_HOSTS: `ok.lan,${entry}` })).toEqual([
+      `DASHBOARD_LITE_ALLOWED_HOSTS: expected comma-separated host names without port or scheme, such as hrv.home.arpa (got "ok.lan,${entry}")`,
+    ]);
+  });
+
+  it('reads the failed login limit', () => {
+    const config = loadDashboardLiteConfig({ INFLUX_TOKEN: 't', DASHBOARD_LITE_LOGIN_FAILURE_BURST: '3', DASHBOARD_LITE_LOGIN_FAILURE_REFILL_PER_MINUTE: '1' });
+
+    expect([config.loginFailureBurst, config.loginFailureRefillPerMinute]).toEqual([3, 1]);
+    expect(problemsOf({ INFLUX_TOKEN: 't', DASHBOARD_LITE_LOGIN_FAILURE_BURST: '0' })).toEqual([
+      'DASHBOARD_LITE_LOGIN_FAILURE_BURST: expected a whole number from 1 to 100000 (got "0")',
+    ]);
   });
 
   it('turns authentication off', () => {

@@ -21,7 +21,7 @@ const personPicker = byId<HTMLSelectElement>('person-picker');
 const providerPicker = byId<HTMLSelectElement>('provider-picker');
 const rangePicker = byId<HTMLSelectElement>('range-picker');
 let people: PersonProviders[] = [];
-let state: ViewState = readViewState(location.search);
+let state: ViewState;
 
 /** Shows a message in place of the charts: `parts` alternate between text and code. */
 function showMessage(title: string, parts: readonly string[], isError: boolean): void {
@@ -46,20 +46,73 @@ function showError(error: unknown): void {
   showMessage(title, [text], true);
 }
 
-function fillOptions(select: HTMLSelectElement, values: readonly string[], selected: string | undefined): string | undefined {
-  select.replaceChildren(...values.map((value) => new Option(value, value)));
-  const chosen = selected !== undefined && values.includes(selected) ? selected : values[0];
+/**
+ * Fills a picker and returns the chosen value: `selected`, else the first value. A selected value
+ * that is not among `values` gets a disabled placeholder, so that no other value looks chosen.
+ */
+function fillOptions(select: HTMLSelectElement, values: readonly string[], selected: string | undefined, placeholder: string): string | undefined {
+  const options = values.map((value) => new Option(value, value));
+  if (selected !== undefined && !values.includes(selected)) {
+    const placeholderOption = new Option(placeholder, '', true, true);
+    placeholderOption.disabled = true;
+    select.replaceChildren(placeholderOption, ...options);
+    return selected;
+  }
+
+  select.replaceChildren(...options);
+  const chosen = selected ?? values[0];
   if (chosen !== undefined) select.value = chosen;
   return chosen;
 }
 
-/** Makes the pickers match the state, falling back to the first person and provider. */
+/** Makes the pickers match the state, falling back to the first person and provider when none is given. */
 function syncPickers(): void {
-  state.person = fillOptions(personPicker, people.map((entry) => entry.person), state.person);
-  const providers = people.find((entry) => entry.person === state.person)?.providers ?? [];
-  state.provider = fillOptions(providerPicker, providers, state.provider);
-  byId('provider-label').hidden = providers.length < 2;
+  state.person = fillOptions(personPicker, people.map((entry) => entry.person), state.person, 'Choose a person');
+  const entry = people.find((candidate) => candidate.person === state.person);
+  const providers = entry?.providers ?? [];
+  state.provider = fillOptions(providerPicker, providers, state.provider, 'Choose a provider');
+  const providerKnown = state.provider === undefined || providers.includes(state.provider);
+  byId('provider-label').hidden = entry === undefined || (providers.length < 2 && providerKnown);
   rangePicker.value = state.range;
+}
+
+/** Returns message parts that list `names` as code after `intro`, for showMessage. */
+function listParts(intro: string, names: readonly string[]): string[] {
+  const parts = [intro];
+  names.forEach((name, index) => {
+    if (index > 0) parts.push(', ');
+    parts.push(name);
+  });
+  parts.push('.');
+  return parts;
+}
+
+/** Returns a message for a person or provider in the URL that has no data, listing those that exist. */
+function unknownSelectionMessage(): { title: string; parts: string[] } | undefined {
+  const entry = people.find((candidate) => candidate.person === state.person);
+  if (entry === undefined) {
+    const intro = 'No data is stored for this person, who may have been deleted or misspelled in the link. Choose one of the people stored: ';
+    return { title: `No person named "${state.person}"`, parts: listParts(intro, people.map((candidate) => candidate.person)) };
+  }
+  if (state.provider !== undefined && !entry.providers.includes(state.provider)) {
+    const intro = `Choose one of the providers of ${entry.person}: `;
+    return { title: `No data of ${entry.person} from provider "${state.provider}"`, parts: listParts(intro, entry.providers) };
+  }
+  return undefined;
+}
+
+/** Shows, or hides for undefined, the notice that a `night` in the URL was not a valid date. */
+function showNightNotice(invalidNight: string | undefined): void {
+  const notice = byId('url-notice');
+  notice.hidden = invalidNight === undefined;
+  notice.textContent = invalidNight === undefined ? '' : `The night "${invalidNight}" in the address is not a valid date (YYYY-MM-DD), so no night is selected.`;
+}
+
+/** Reads the view from the address bar, dropping an invalid night with a notice. */
+function readStateFromUrl(): void {
+  const read = readViewState(location.search);
+  state = read.state;
+  showNightNotice(read.invalidNight);
 }
 
 async function selectNight(night: Night): Promise<void> {
@@ -107,6 +160,12 @@ async function showNights(): Promise<void> {
 
 async function render(): Promise<void> {
   syncPickers();
+  const unknown = unknownSelectionMessage();
+  if (unknown !== undefined) {
+    // The URL is kept as it is, so that the address still shows what the link asked for.
+    showMessage(unknown.title, unknown.parts, false);
+    return;
+  }
   writeViewState(state, false);
   await showNights();
 }
@@ -124,6 +183,7 @@ async function start(): Promise<void> {
 
 function onPickerChange(change: Partial<ViewState>): void {
   state = { ...state, ...change, night: undefined };
+  showNightNotice(undefined);
   writeViewState(state, true);
   render().catch(showError);
 }
@@ -132,8 +192,9 @@ personPicker.addEventListener('change', () => onPickerChange({ person: personPic
 providerPicker.addEventListener('change', () => onPickerChange({ provider: providerPicker.value }));
 rangePicker.addEventListener('change', () => onPickerChange({ range: rangePicker.value }));
 window.addEventListener('popstate', () => {
-  state = readViewState(location.search);
+  readStateFromUrl();
   render().catch(showError);
 });
 
+readStateFromUrl();
 start().catch(showError);

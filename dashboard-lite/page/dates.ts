@@ -28,3 +28,28 @@ export function writtenOffsetMinutes(timestamp: string): number | undefined {
 export function formatClockTime(epochMs: number, offsetMinutes: number): string {
   return new Date(epochMs + offsetMinutes * 60_000).toISOString().slice(11, 16);
 }
+
+/** Reads a timestamp as written by the wearable; one without an offset is read as UTC. */
+export function parseWrittenTimestamp(timestamp: string): number {
+  // Terra writes microseconds, and Date.parse is only specified for milliseconds.
+  const milliseconds = timestamp.replace(/(\.\d{3})\d+/, '$1');
+  return Date.parse(writtenOffsetMinutes(timestamp) === undefined ? `${milliseconds}Z` : milliseconds);
+}
+
+/** Tick spacings of a clock-time axis, in minutes: whole or half hours only. */
+const CLOCK_TICK_MINUTES = [30, 60, 120, 180, 240, 360, 720];
+
+/**
+ * Returns at most `maxCount` tick values from `minMs` to `maxMs` on whole or half hours. The values
+ * are clock times shifted into UTC (epoch ms plus the UTC offset), so that multiples of the
+ * spacing are whole hours of the wearer's clock.
+ */
+export function clockTicks(minMs: number, maxMs: number, maxCount: number): number[] {
+  const spanMinutes = (maxMs - minMs) / 60_000;
+  const stepMinutes = CLOCK_TICK_MINUTES.find((minutes) => spanMinutes / minutes < maxCount) ?? CLOCK_TICK_MINUTES.at(-1)!;
+  const stepMs = stepMinutes * 60_000;
+
+  const ticks: number[] = [];
+  for (let value = Math.ceil(minMs / stepMs) * stepMs; value <= maxMs; value += stepMs) ticks.push(value);
+  return ticks;
+}

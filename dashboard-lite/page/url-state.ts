@@ -10,15 +10,32 @@ export interface ViewState {
 export const RANGES = ['30d', '90d', '1y', 'all'];
 export const DEFAULT_RANGE = '90d';
 
-export function readViewState(search: string): ViewState {
+/** The view the URL describes, and a `night` value it contained that is not a valid date. */
+export interface ReadViewState {
+  state: ViewState;
+  invalidNight: string | undefined;
+}
+
+/** True for a real calendar date YYYY-MM-DD from 2000 to 2099, the years the server stores. */
+export function isNightDate(text: string): boolean {
+  if (!/^20\d{2}-\d{2}-\d{2}$/.test(text)) return false;
+  const epochMs = Date.parse(`${text}T00:00:00Z`);
+  return !Number.isNaN(epochMs) && new Date(epochMs).toISOString().slice(0, 10) === text;
+}
+
+/** Reads the view from the query string. An invalid `night` is dropped and returned apart, for a notice. */
+export function readViewState(search: string): ReadViewState {
   const parameters = new URLSearchParams(search);
   const range = parameters.get('range') ?? DEFAULT_RANGE;
-  return {
+  const night = parameters.get('night') ?? undefined;
+  const validNight = night !== undefined && isNightDate(night);
+  const state = {
     person: parameters.get('person') ?? undefined,
     provider: parameters.get('provider') ?? undefined,
     range: RANGES.includes(range) ? range : DEFAULT_RANGE,
-    night: /^\d{4}-\d{2}-\d{2}$/.test(parameters.get('night') ?? '') ? (parameters.get('night') as string) : undefined,
+    night: validNight ? night : undefined,
   };
+  return { state, invalidNight: validNight ? undefined : night };
 }
 
 /** Writes the state into the address bar; `push` adds a history entry so Back returns to the previous view. */
