@@ -3,7 +3,7 @@
 // that the garbage collector can run before each reading. Nothing is sent anywhere.
 import { clientAddressKey } from '../receiver/client-address-key.js';
 import { MAX_TRACKED_ADDRESSES } from '../receiver/signature-failure-gate.js';
-import { SignatureFailureLimiter } from '../receiver/signature-failure-limiter.js';
+import { FailureLimiter } from '../receiver/failure-limiter.js';
 
 const collectGarbage = (globalThis as { gc?: () => void }).gc;
 if (collectGarbage === undefined) throw new Error('run with node --expose-gc (npm run bench:limiter does)');
@@ -18,7 +18,7 @@ function addressOf(index: number): string {
   return clientAddressKey(`2001:db8:${(index >> 16).toString(16)}:${(index & 0xffff).toString(16)}::1`);
 }
 
-const limiter = new SignatureFailureLimiter({ burst: 20, refillPerMinute: 10, maxAddresses: MAX_TRACKED_ADDRESSES, nowMs: Date.now });
+const limiter = new FailureLimiter({ burst: 20, refillPerMinute: 10, maxAddresses: MAX_TRACKED_ADDRESSES, nowMs: Date.now });
 const before = heapUsed();
 
 // Twice as many addresses as the cap, each failing past the burst, so that eviction runs as well.

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { clientAddressKey } from '../receiver/client-address-key.js';
 import { HttpError } from '../receiver/http-error.js';
 import { MAX_TRACKED_ADDRESSES } from '../receiver/signature-failure-gate.js';
-import { SignatureFailureLimiter } from '../receiver/signature-failure-limiter.js';
+import { FailureLimiter } from '../receiver/failure-limiter.js';
 
 /** The realm browsers show in their login prompt. */
 const REALM = 'hrv-stack dashboard-lite';
@@ -58,7 +58,7 @@ export interface BasicAuthOptions {
 export function basicAuth(options: BasicAuthOptions): RequestHandler {
   const { credentials: expected, logger } = options;
   const limits = { burst: options.loginFailureBurst, refillPerMinute: options.loginFailureRefillPerMinute };
-  const limiter = new SignatureFailureLimiter({ ...limits, maxAddresses: MAX_TRACKED_ADDRESSES, nowMs: options.nowMs ?? Date.now });
+  const limiter = new FailureLimiter({ ...limits, maxAddresses: MAX_TRACKED_ADDRESSES, nowMs: options.nowMs ?? Date.now });
   let failedLogins = 0;
 
   return (request, response, next) => {

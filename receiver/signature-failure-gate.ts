@@ -2,7 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { clientAddressKey } from './client-address-key.js';
 import { HttpError } from './http-error.js';
-import { SignatureFailureLimiter } from './signature-failure-limiter.js';
+import { FailureLimiter } from './failure-limiter.js';
 
 /**
  * Addresses whose failures are tracked at once. One tracked address takes about 250 bytes of heap
@@ -44,7 +44,7 @@ export function signatureFailureGate(options: SignatureFailureGateOptions): Sign
 
   const { logger } = options;
   const limits = { burst: options.signatureFailureBurst, refillPerMinute: options.signatureFailureRefillPerMinute };
-  const limiter = new SignatureFailureLimiter({ ...limits, maxAddresses: MAX_TRACKED_ADDRESSES, nowMs: options.nowMs ?? Date.now });
+  const limiter = new FailureLimiter({ ...limits, maxAddresses: MAX_TRACKED_ADDRESSES, nowMs: options.nowMs ?? Date.now });
 
   const rejectLimited: RequestHandler = (request, response, next) => {
     const address = clientAddressKey(request.ip);

@@ -1,19 +1,19 @@
 // Real parts: the limiter and the address key. Fake: the clock, a counter the tests move by hand.
 import { describe, expect, it } from 'vitest';
 import { clientAddressKey } from '../receiver/client-address-key.js';
-import { SignatureFailureLimiter } from '../receiver/signature-failure-limiter.js';
+import { FailureLimiter } from '../receiver/failure-limiter.js';
 
 function limiterAt(options: { burst?: number; refillPerMinute?: number; maxAddresses?: number } = {}) {
   const clock = { nowMs: 1_000_000 };
-  const limiter = new SignatureFailureLimiter({ burst: 3, refillPerMinute: 10, maxAddresses: 100, ...options, nowMs: () => clock.nowMs });
+  const limiter = new FailureLimiter({ burst: 3, refillPerMinute: 10, maxAddresses: 100, ...options, nowMs: () => clock.nowMs });
   return { clock, limiter };
 }
 
-function fail(limiter: SignatureFailureLimiter, address: string, times: number): void {
+function fail(limiter: FailureLimiter, address: string, times: number): void {
   for (let index = 0; index < times; index += 1) limiter.recordFailure(address);
 }
 
-describe('SignatureFailureLimiter', () => {
+describe('FailureLimiter', () => {
   it('lets a new address through', () => {
     const { limiter } = limiterAt();
     expect(limiter.check('203.0.113.7')).toEqual({ limited: false });
@@ -124,7 +124,7 @@ describe('SignatureFailureLimiter', () => {
     { burst: 1, refillPerMinute: 0, maxAddresses: 10 },
     { burst: 1, refillPerMinute: 10, maxAddresses: 0 },
   ])('rejects the options %j', (options) => {
-    expect(() => new SignatureFailureLimiter({ ...options, nowMs: () => 0 })).toThrow(RangeError);
+    expect(() => new FailureLimiter({ ...options, nowMs: () => 0 })).toThrow(RangeError);
   });
 });
 

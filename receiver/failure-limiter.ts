@@ -1,5 +1,5 @@
-export interface SignatureFailureLimiterOptions {
-  /** Failed signature checks an address may make in a row before it is limited (at least 1). */
+export interface FailureLimiterOptions {
+  /** Failures (failed signature checks, failed logins) an address may make in a row before it is limited (at least 1). */
   burst: number;
   /** Failures credited back to each address per minute (at least 1). */
   refillPerMinute: number;
@@ -18,7 +18,7 @@ export type LimitDecision =
 
 /** Counts of one period during which an address was limited, reported once it has ended. */
 export interface LimitEpisode {
-  /** Failed signature checks of the address since it was first tracked. */
+  /** Failures of the address since it was first tracked. */
   failures: number;
   /** Requests rejected with 429 while the address was limited. */
   rejectedRequests: number;
@@ -48,19 +48,20 @@ interface Bucket {
 }
 
 /**
- * Limits failed Terra signature checks per client address with a token bucket. Each address starts
- * with `burst` tokens, each failure takes one, and tokens come back at `refillPerMinute`. An address
- * with less than one token is limited until one has refilled. Valid deliveries take no token, so
- * one address's failures never limit another address.
+ * Limits failures per client address with a token bucket. The receiver counts failed Terra
+ * signature checks, and dashboard-lite counts failed logins. Each address starts with `burst`
+ * tokens, each failure takes one, and tokens come back at `refillPerMinute`. An address with less
+ * than one token is limited until one has refilled. Successful requests take no token, so one
+ * address's failures never limit another address.
  *
  * Memory is bounded by `maxAddresses`. An address whose bucket is full again is forgotten, because
  * a full bucket is what a new address gets anyway.
  */
-export class SignatureFailureLimiter {
+export class FailureLimiter {
   private readonly buckets = new Map<string, Bucket>();
   private readonly capacityUnits: number;
 
-  constructor(private readonly options: SignatureFailureLimiterOptions) {
+  constructor(private readonly options: FailureLimiterOptions) {
     const wholeNumbers = [options.burst, options.refillPerMinute, options.maxAddresses].every(Number.isSafeInteger);
     if (!wholeNumbers || options.burst < 1 || options.refillPerMinute < 1 || options.maxAddresses < 1) {
       throw new RangeError('burst, refillPerMinute and maxAddresses must be whole numbers of at least 1');
@@ -92,7 +93,7 @@ export class SignatureFailureLimiter {
     return { limited: true, retryAfterSeconds: this.retryAfterSeconds(bucket) };
   }
 
-  /** Takes one token from `address` for a failed signature check. */
+  /** Takes one token from `address` for one failure. */
   recordFailure(address: string): FailureOutcome {
     const known = this.refilled(address);
     // A full bucket starts a new period, as a new address would.
