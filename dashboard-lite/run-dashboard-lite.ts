@@ -4,6 +4,7 @@ import { createDashboardApp } from './app.js';
 import type { DashboardLiteConfig } from './config.js';
 import { createStoredPassword, readStoredPassword } from './generated-password.js';
 import { NightReader } from './night-reader.js';
+import { listen } from '../receiver/listen.js';
 
 export interface RunningDashboardLite {
   server: Server;
@@ -40,16 +41,6 @@ async function generatePassword(config: DashboardLiteConfig, logger: Logger): Pr
   const message = stored.created ? 'generated a password for dashboard-lite; read it from the file' : 'using the generated password stored in the file';
   logger.info({ username: config.auth.mode === 'basic' ? config.auth.username : undefined, passwordFile: stored.path }, message);
   return stored.password;
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }
 
 /** Sends 503 while the password is generated, between binding the port and installing the app. */

@@ -16,6 +16,7 @@ import { SpoolWorker } from './spool-worker.js';
 import { TraceIdLedger } from './trace-id-ledger.js';
 import { LargeRequestTracker } from './large-request-tracker.js';
 import { Heartbeat } from './heartbeat.js';
+import { listen } from './listen.js';
 
 /** Folder under SPOOL_DIR for the receiver's own bookkeeping, apart from the deliveries. */
 const STATE_FOLDER = 'state';
@@ -32,16 +33,6 @@ function describeInflux(config: ReceiverConfig): Record<string, unknown> {
   const { influx } = config;
   if (influx.apiVersion === 2) return { apiVersion: 2, url: influx.url, org: influx.org, bucket: influx.bucket };
   return { apiVersion: 1, url: influx.url, database: influx.database, authenticated: influx.username !== undefined };
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }
 
 /** Requests still uploading after this long are cut off at shutdown; Terra retries them. */

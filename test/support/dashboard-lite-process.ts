@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUILT_CLI } from './built-cli.js';
-import { waitFor, type LogLine } from './receiver-process.js';
+import { captureOutput, waitFor, type LogLine } from './receiver-process.js';
 
 export interface DashboardLiteProcess {
   readonly url: string;
@@ -25,17 +25,11 @@ export async function startDashboardLiteProcess(env: Record<string, string>): Pr
   const childEnv = { PATH: process.env.PATH ?? '', DASHBOARD_LITE_HOST: '127.0.0.1', DASHBOARD_LITE_PORT: '0', DASHBOARD_LITE_DATA_DIR: dataDir, ...env };
   const logs: LogLine[] = [];
   let output = '';
-  let pending = '';
   const child: ChildProcess = spawn(process.execPath, [BUILT_CLI, 'dashboard-lite'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+  captureOutput(child, logs, (chunk) => {
     output += chunk;
-    pending += chunk;
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) logs.push(parseLogLine(line));
   });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
 
   const dispose = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -52,13 +46,5 @@ export async function startDashboardLiteProcess(env: Record<string, string>): Pr
   } catch (error) {
     await dispose();
     throw new Error(`${(error as Error).message}\ndashboard-lite output:\n${output.slice(-4000)}`);
-  }
-}
-
-function parseLogLine(line: string): LogLine {
-  try {
-    return JSON.parse(line) as LogLine;
-  } catch {
-    return { level: 0, msg: line };
   }
 }

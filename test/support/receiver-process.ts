@@ -67,15 +67,7 @@ export async function startReceiverProcess(options: ReceiverProcessOptions): Pro
     const started = logs.length;
     child = spawn(process.execPath, [CLI, 'receiver'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     exited = new Promise((resolve) => child?.once('exit', (code) => resolve(code)));
-    let pending = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      output += chunk;
-      pending += chunk;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) logs.push(parseLogLine(line));
-    });
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    captureOutput(child, logs, (chunk) => {
       output += chunk;
     });
     await waitForLog((line) => line.msg === 'receiver started', 20_000, started);
@@ -123,6 +115,22 @@ export async function startReceiverProcess(options: ReceiverProcessOptions): Pro
       if (temporaryFolder !== undefined) rmSync(temporaryFolder, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Parses each line the child writes to stdout into `logs` (a line that is not JSON keeps its text
+ * as `msg`), and passes every chunk of stdout and stderr to `onOutput`.
+ */
+export function captureOutput(child: ChildProcess, logs: LogLine[], onOutput: (chunk: string) => void): void {
+  let pending = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    onOutput(chunk);
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) logs.push(parseLogLine(line));
+  });
+  child.stderr?.setEncoding('utf8').on('data', onOutput);
 }
 
 function parseLogLine(line: string): LogLine {
