@@ -144,7 +144,10 @@ function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | und
   let value = `got "${raw}"`;
   if (raw === undefined) value = 'not set';
   else if (isSecret) value = 'value hidden';
-  return `${name}: ${issue.message} (${value})`;
+  // A secret read from NAME_FILE is named by that variable and path, which is where the fix goes.
+  const secretFile = isSecret && raw !== undefined ? env[`${name}_FILE`] : undefined;
+  const label = secretFile === undefined ? name : `${name}_FILE=${secretFile}`;
+  return `${label}: ${issue.message} (${value})`;
 }
 
 export function toInfluxConfig(env: InfluxEnvironment): InfluxConfig {

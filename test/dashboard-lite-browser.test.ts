@@ -274,6 +274,20 @@ describe.skipIf(!hasChromium)('dashboard-lite in Chromium', () => {
     await context.close();
   });
 
+  it('says when a valid night has no session', async () => {
+    const [first] = people as [string];
+    const nights = expected.get(first)!;
+    const { context, page, errors } = await openPage({ timezoneId: 'UTC', viewport: { width: 1200, height: 900 } });
+
+    await page.goto(`${dashboard.url}/?person=${first}&range=all&night=2001-01-01`);
+    await waitForNightCount(page, nights.length);
+    await page.locator('#samples-summary').filter({ hasText: /\S/ }).waitFor({ timeout: 10_000 });
+
+    expect(await page.locator('#samples-summary').textContent()).toBe('No sleep session is stored for this night.');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('shows samples at their own session clock time', async () => {
     const provider = providerOf(people[0]!);
     const { context, page, errors } = await openPage({ timezoneId: 'Asia/Tokyo', viewport: { width: 1200, height: 900 } });

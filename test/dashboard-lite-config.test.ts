@@ -43,6 +43,20 @@ describe('loadDashboardLiteConfig', () => {
     }
   });
 
+  it('names the password file when it is short', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'hrv-lite-config-'));
+    try {
+      const path = join(folder, 'password');
+      writeFileSync(path, 'short\n');
+
+      expect(problemsOf({ INFLUX_TOKEN: 't', DASHBOARD_LITE_PASSWORD_FILE: path })).toEqual([
+        `DASHBOARD_LITE_PASSWORD_FILE=${path}: expected at least 12 characters (value hidden)`,
+      ]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it('reads the allowed host names', () => {
     const config = loadDashboardLiteConfig({ INFLUX_TOKEN: 't', DASHBOARD_LITE_ALLOWED_HOSTS: ' HRV.home.arpa., nas.local,, ' });
 

@@ -135,9 +135,11 @@ async function showSamples(): Promise<void> {
   const rmssd = response.samples.filter((sample) => sample.rmssdMs !== null).length;
   const sdnn = response.samples.filter((sample) => sample.sdnnMs !== null).length;
   byId('samples-summary').textContent =
-    response.samples.length === 0
-      ? 'The wearable sent no samples for this night; its value comes from a nightly average.'
-      : `${rmssd} RMSSD and ${sdnn} SDNN samples from ${response.sessions.length} sleep session(s), at the wearer's clock time.`;
+    response.sessions.length === 0
+      ? 'No sleep session is stored for this night.'
+      : response.samples.length === 0
+        ? 'The wearable sent no samples for this night; its value comes from a nightly average.'
+        : `${rmssd} RMSSD and ${sdnn} SDNN samples from ${response.sessions.length} sleep session(s), at the wearer's clock time.`;
   drawSamplesChart(byId<HTMLCanvasElement>('samples-chart'), response);
 }
 

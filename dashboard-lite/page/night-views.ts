@@ -6,7 +6,7 @@ const STATUS_WORDS: Record<NightStatus, string> = {
   below: 'The 7-night baseline is below the normal range.',
   within: 'The 7-night baseline is within the normal range.',
   above: 'The 7-night baseline is above the normal range.',
-  insufficient: 'Not enough earlier nights yet (14 in the last 60 days) for a normal range.',
+  insufficient: 'Not enough earlier nights yet for a normal range, which needs 14 in the last 60 days.',
 };
 
 function element(id: string): HTMLElement {
