@@ -16,12 +16,12 @@ export const UNIT_MS = 'ms';
 /** Shows a night's time as its date. Night points sit at 10:30 UTC of their date, so the date is right from UTC-10 to UTC+13. */
 export const UNIT_DATE = 'time:YYYY-MM-DD';
 
-/** Colours of the `status` values, the same in every panel. */
+/** Colours of the `status` values, the same in every panel; grey is a hex colour, neutral in light and dark themes. */
 export const STATUS_COLOURS: Record<string, { text: string; color: string }> = {
   below: { text: 'below', color: 'red' },
   within: { text: 'within', color: 'green' },
   above: { text: 'above', color: 'blue' },
-  insufficient: { text: 'too few nights', color: 'text' },
+  insufficient: { text: 'too few nights', color: '#8e8e8e' },
 };
 
 /** Builds an InfluxQL target on the provisioned data source. */

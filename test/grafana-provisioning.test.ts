@@ -45,7 +45,7 @@ interface Panel {
   title: string;
   description?: string;
   options?: unknown;
-  fieldConfig?: { defaults?: { custom?: unknown }; overrides?: Override[] };
+  fieldConfig?: { defaults?: { custom?: unknown; color?: unknown; thresholds?: unknown; mappings?: unknown }; overrides?: Override[] };
   targets?: Array<{ datasource?: { uid?: string }; query?: string }>;
 }
 
@@ -136,7 +136,23 @@ describe('generated Grafana files', () => {
     const rules = parse(files.get('grafana/provisioning/alerting/hrv-rules.yaml')!) as AlertRulesFile;
     const expressions = rules.groups.flatMap((group) => group.rules.flatMap((rule) => rule.data)).filter((query) => query.datasourceUid === '__expr__');
 
-    expect(expressions.length).toBe(12);
+    expect(expressions.length).toBe(15);
     for (const expression of expressions) expectValid(validator('expr#/definitions/expr'), expression.model, expression.refId);
+  });
+
+  it('colours the last-night boxes by status only', () => {
+    const panel = dashboards[0]!.json.panels.find((candidate) => candidate.title === 'Last night against the 7-day baseline')!;
+    const defaults = panel.fieldConfig!.defaults!;
+    const mappings = defaults.mappings as Array<{ options: Record<string, { color: string }> }>;
+
+    expect((panel.options as { colorMode: string }).colorMode).toBe('background');
+    expect(defaults.color).toEqual({ mode: 'fixed', fixedColor: 'transparent' });
+    expect(defaults.thresholds).toEqual({ mode: 'absolute', steps: [{ value: null, color: 'transparent' }] });
+    expect(Object.fromEntries(Object.entries(mappings[0]!.options).map(([status, result]) => [status, result.color]))).toEqual({
+      below: 'red',
+      within: 'green',
+      above: 'blue',
+      insufficient: '#8e8e8e',
+    });
   });
 });
