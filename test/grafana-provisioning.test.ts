@@ -40,6 +40,12 @@ interface Override {
   properties: Array<{ id: string; value: unknown }>;
 }
 
+interface ContactFile {
+  contactPoints?: Array<{ name: string; receivers: Array<{ uid: string }> }>;
+  policies?: Array<{ orgId: number; receiver: string; group_by: string[]; routes?: Array<{ object_matchers: string[][]; mute_time_intervals: string[] }> }>;
+  muteTimes?: unknown[];
+}
+
 interface Panel {
   type: string;
   title: string;
@@ -153,6 +159,49 @@ describe('generated Grafana files', () => {
       within: 'green',
       above: 'blue',
       insufficient: '#8e8e8e',
+    });
+  });
+
+  describe('contact point files', () => {
+    const CONTACT_CHOICES = ['email', 'ntfy', 'telegram', 'webhook'] as const;
+    const readContactFile = (name: string) => parse(readFileSync(join(repositoryRoot, `grafana/provisioning/contact-points/${name}.yaml`), 'utf8')) as ContactFile;
+
+    it.each(CONTACT_CHOICES)('%s replaces one shared receiver', (name) => {
+      const file = readContactFile(name);
+
+      expect(file.contactPoints!.map((point) => point.name)).toEqual(['hrv-stack']);
+      expect(file.contactPoints![0]!.receivers.map((receiver) => receiver.uid)).toEqual(['hrv-stack-receiver']);
+      expect(file.policies).toEqual([{ orgId: 1, receiver: 'hrv-stack', group_by: ['grafana_folder', 'alertname', 'person', 'provider'] }]);
+    });
+
+    it('none mutes the hrv-stack alerts', () => {
+      const file = readContactFile('none');
+      const route = file.policies![0]!.routes![0]!;
+
+      expect(file.contactPoints).toBeUndefined();
+      expect(file.policies![0]!.group_by).toEqual(['grafana_folder', 'alertname', 'person', 'provider']);
+      expect(route.object_matchers).toEqual([['stack', '=', 'hrv-stack']]);
+      expect(route.mute_time_intervals).toEqual(['hrv-stack-no-contact-point']);
+      expect(file.muteTimes).toEqual([{ orgId: 1, name: 'hrv-stack-no-contact-point', time_intervals: [{ weekdays: ['monday:sunday'] }] }]);
+    });
+
+    it('labels every rule for the none route', () => {
+      const rules = parse(files.get('grafana/provisioning/alerting/hrv-rules.yaml')!) as AlertRulesFile;
+
+      for (const rule of rules.groups.flatMap((group) => group.rules)) expect(rule.labels.stack, rule.uid).toBe('hrv-stack');
+    });
+
+    it('mounts the chosen file without creating it', () => {
+      const compose = parse(readFileSync(join(repositoryRoot, 'docker-compose.yml'), 'utf8')) as { services: { grafana: { volumes: unknown[] } } };
+      const mount = compose.services.grafana.volumes.find((volume) => typeof volume === 'object' && (volume as { target: string }).target.endsWith('contact-point.yaml'));
+
+      expect(mount).toEqual({
+        type: 'bind',
+        source: './grafana/provisioning/contact-points/${GRAFANA_ALERT_CONTACT:-none}.yaml',
+        target: '/etc/grafana/provisioning/alerting/contact-point.yaml',
+        read_only: true,
+        bind: { create_host_path: false },
+      });
     });
   });
 });
