@@ -4,8 +4,12 @@ import { InfluxQlQueryBuilder } from './influxql-query.js';
 /** The provisioned InfluxDB data source; its uid is fixed so that dashboards and rules find it. */
 export const INFLUX_DATASOURCE: common.DataSourceRef = { type: 'influxdb', uid: 'hrv-influxdb' };
 
-/** Dashboard time range: 90 days shows the 60-day normal range with a month of context. */
-export const DEFAULT_TIME_RANGE = { from: 'now-90d', to: 'now' };
+/**
+ * Dashboard time range: 90 days shows the 60-day normal range with a month of context. It ends a
+ * day ahead because a night's point sits at 10:30 UTC of its date, which is still in the future
+ * when the night is stored before 10:30 UTC: 17.5 hours ahead for someone at UTC+14 who wakes at 07:00.
+ */
+export const DEFAULT_TIME_RANGE = { from: 'now-90d', to: 'now+1d' };
 
 /** New nights arrive at most a few times a day, so a slow refresh is enough. */
 export const DEFAULT_REFRESH = '15m';

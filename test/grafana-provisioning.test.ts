@@ -110,6 +110,11 @@ describe('generated Grafana files', () => {
     }
   });
 
+  it('ends dashboard ranges a day ahead', () => {
+    // Last night's point sits at 10:30 UTC of its date, which can be hours after it is stored.
+    for (const dashboard of dashboards) expect((dashboard.json as unknown as { time: unknown }).time, dashboard.json.uid).toEqual({ from: 'now-90d', to: 'now+1d' });
+  });
+
   it('keeps stable dashboard uids', () => {
     expect(dashboards.map((dashboard) => dashboard.json.uid)).toEqual(['hrv-nights', 'hrv-compare']);
   });

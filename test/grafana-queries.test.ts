@@ -18,6 +18,7 @@ import { parse } from 'yaml';
 
 import type { AlertRulesFile } from '../grafana/alert-rule-types.js';
 import * as alertQueries from '../grafana/alert-queries.js';
+import { DEFAULT_TIME_RANGE } from '../grafana/common.js';
 import { generatedFiles } from '../grafana/generated-files.js';
 import * as panelQueries from '../grafana/panel-queries.js';
 import { signTerraBody } from '../terra/signature.js';
@@ -42,8 +43,15 @@ const LATE_AFTER = new Date(TODAY_MS - 2 * DAY_MS).toISOString().slice(0, 10);
 const YESTERDAY = new Date(TODAY_MS - DAY_MS).toISOString().slice(0, 10);
 /** The gapped person's low nights: 2 days ago and today, with yesterday's night never delivered. */
 const GAPPED_LOW_NIGHTS = [new Date(TODAY_MS - 2 * DAY_MS).toISOString().slice(0, 10), TODAY];
-/** Dashboard range: 90 days up to the end of today, which contains every delivered night. */
-const RANGE = { fromMs: TODAY_MS - 90 * DAY_MS, toMs: TODAY_MS + DAY_MS - 1 };
+/** Returns the milliseconds of a dashboard range end such as `now-90d` or `now+1d`, as Grafana reads it now. */
+function relativeTimeMs(text: string): number {
+  const match = /^now([+-]\d+)d$/.exec(text);
+  if (match === null) throw new Error(`unsupported relative time ${text}`);
+  return Date.now() + Number(match[1]) * DAY_MS;
+}
+
+/** The dashboards' default range, so that a night whose 10:30 UTC point is still ahead must be in it. */
+const RANGE = { fromMs: relativeTimeMs(DEFAULT_TIME_RANGE.from), toMs: relativeTimeMs(DEFAULT_TIME_RANGE.to) };
 
 interface Delivery {
   body: string;
