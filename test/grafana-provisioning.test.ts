@@ -167,6 +167,17 @@ describe('generated Grafana files', () => {
     });
   });
 
+  it('words the two-nights gap as a positive distance', () => {
+    const rules = parse(files.get('grafana/provisioning/alerting/hrv-rules.yaml')!) as AlertRulesFile;
+    const rule = rules.groups[0]!.rules.find((candidate) => candidate.uid === 'hrv-two-nights-below-range')!;
+    const expressionOf = (refId: string) => rule.data.find((query) => query.refId === refId)!.model.expression;
+
+    expect(expressionOf('LEAST_UNDER')).toBe('abs($GAP)');
+    expect(expressionOf('MOST_UNDER')).toBe('abs($DEEPEST)');
+    expect(rule.annotations.summary).toContain('{{ printf "%.1f" $values.LEAST_UNDER.Value }} ms and {{ printf "%.1f" $values.MOST_UNDER.Value }} ms under');
+    expect(rule.annotations.summary).not.toContain('$values.GAP');
+  });
+
   describe('contact point files', () => {
     const CONTACT_CHOICES = ['email', 'ntfy', 'telegram', 'webhook'] as const;
     const readContactFile = (name: string) => parse(readFileSync(join(repositoryRoot, `grafana/provisioning/contact-points/${name}.yaml`), 'utf8')) as ContactFile;
