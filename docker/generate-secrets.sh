@@ -36,7 +36,7 @@ write_if_missing() {
     echo "generate-secrets: generated $1 ($bytes random bytes, hex)"
 }
 
-# Writes VALUE to FILE unless FILE already contains one; with an empty VALUE, generates one.
+# Writes VALUE to FILE unless FILE already contains one. An empty VALUE generates a random one.
 write_given_if_missing() {
     file="$secrets_dir/$1"
     value="$2"
@@ -59,8 +59,8 @@ fi
 
 write_if_missing influx-admin-token 32
 write_if_missing influx-admin-password 24
-# Grafana reads its admin password on its first start only, when it creates its database, so
-# GRAFANA_ADMIN_PASSWORD counts only while the file is missing; change it in Grafana afterwards.
+# Grafana reads its admin password on its first start only, when it creates its database. So
+# GRAFANA_ADMIN_PASSWORD counts only while the file is missing, and later changes go through Grafana.
 write_given_if_missing grafana-admin-password "${GRAFANA_ADMIN_PASSWORD:-}" 24
 
 for name in influx-admin-token influx-admin-password grafana-admin-password; do

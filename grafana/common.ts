@@ -6,8 +6,9 @@ export const INFLUX_DATASOURCE: common.DataSourceRef = { type: 'influxdb', uid: 
 
 /**
  * Dashboard time range: 90 days shows the 60-day normal range with a month of context. It ends a
- * day ahead because a night's point sits at 10:30 UTC of its date, which is still in the future
- * when the night is stored before 10:30 UTC: 17.5 hours ahead for someone at UTC+14 who wakes at 07:00.
+ * day ahead because a night's point sits at 10:30 UTC of its date. That time is still in the
+ * future when the night is stored before 10:30 UTC, by 17.5 hours for someone at UTC+14 who
+ * wakes at 07:00.
  */
 export const DEFAULT_TIME_RANGE = { from: 'now-90d', to: 'now+1d' };
 

@@ -6,10 +6,10 @@
  * macros and test/support/alert-evaluation.ts evaluates the rules' expressions. Expected nights
  * come from test/support/reference-nights.ts, which shares no code with the receiver.
  *
- * Four simulated people: one as simulated; one whose RMSSD falls to 40 % for the last 10 nights
- * (baseline below the range, two low nights in a row); one whose nights end 2 days before today
- * but arrive now (no silence alert); and one whose nights today and 2 days ago are at 40 % with
- * yesterday's night missing (two low nights, but not in a row). The alert tests add two people
+ * Four simulated people. One is as simulated. One's RMSSD falls to 40 % for the last 10 nights
+ * (baseline below the range, two low nights in a row). One's nights end 2 days before today but
+ * arrive now (no silence alert). One's nights today and 2 days ago are at 40 % with yesterday's
+ * night missing (two low nights, but not in a row). The alert tests add two people
  * by writing points directly: one whose last arrival is 40 hours old (silence) and one whose
  * latest night has a baseline but no range (no baseline alert).
  */
@@ -330,7 +330,7 @@ describe('Grafana queries on delivered nights', () => {
     });
 
     it('fires two low nights on consecutive dates only', async () => {
-      // At 12:00 UTC today the 48-hour window holds the nights of yesterday and today.
+      // At 12:00 UTC today the 48-hour window contains the nights of yesterday and today.
       const noonMs = TODAY_MS + 12 * 3_600_000;
       const expected = DELIVERED_PEOPLE.filter((person) => {
         const nights = expectedNights.get(person)!.filter((night) => night.date === YESTERDAY || night.date === TODAY);
