@@ -36,6 +36,22 @@ write_if_missing() {
     echo "generate-secrets: generated $1 ($bytes random bytes, hex)"
 }
 
+# Writes VALUE to FILE unless FILE already contains one. An empty VALUE generates a random one.
+write_given_if_missing() {
+    file="$secrets_dir/$1"
+    value="$2"
+
+    if [ -z "$value" ] || [ -s "$file" ]; then
+        write_if_missing "$1" "$3"
+        return 0
+    fi
+
+    temporary="$file.partial"
+    (umask 077 && printf '%s' "$value" > "$temporary")
+    mv "$temporary" "$file"
+    echo "generate-secrets: wrote $1 from the given value"
+}
+
 if [ ! -d "$secrets_dir" ]; then
     echo "generate-secrets: directory $secrets_dir not found. Mount the secrets volume there." >&2
     exit 1
@@ -43,8 +59,9 @@ fi
 
 write_if_missing influx-admin-token 32
 write_if_missing influx-admin-password 24
-# Grafana reads its admin password on its first start only, when it creates its database.
-write_if_missing grafana-admin-password 24
+# Grafana reads its admin password on its first start only, when it creates its database. So
+# GRAFANA_ADMIN_PASSWORD counts only while the file is missing, and later changes go through Grafana.
+write_given_if_missing grafana-admin-password "${GRAFANA_ADMIN_PASSWORD:-}" 24
 
 for name in influx-admin-token influx-admin-password grafana-admin-password; do
     chmod 0400 "$secrets_dir/$name"

@@ -1,14 +1,16 @@
 import type { AlertRulesFile, ProvisionedRule } from './alert-rule-types.js';
 import {
-  LARGER_GAP_OF_LAST_TWO,
-  LATEST_BASELINE,
-  LATEST_NORMAL_LOW,
-  RANGED_NIGHTS_OF_LAST_TWO,
-  RECENT_SAMPLE_COUNT,
-  RECENT_SESSION_COUNT,
   HEARTBEAT_MINUTES,
+  LARGER_NIGHT_GAP,
+  LATEST_BASELINE,
+  LATEST_BASELINE_MARGIN,
+  LATEST_NORMAL_LOW,
+  RANGED_NIGHTS,
   RECEIVER_HEARTBEATS,
+  RECENT_ARRIVAL_COUNT,
   SILENCE_HOURS,
+  SMALLER_NIGHT_GAP,
+  TWO_NIGHTS_WINDOW_SECONDS,
 } from './alert-queries.js';
 import { HRV_DASHBOARD_UID } from './hrv-dashboard.js';
 import { influxRuleQuery, mathExpression, reduceLast } from './rule-queries.js';
@@ -23,7 +25,8 @@ const COMMON_LABELS = { stack: 'hrv-stack', severity: 'warning' };
 const WHO = '{{ $labels.person }} ({{ $labels.provider }})';
 
 /**
- * Fires when the latest night's 7-day baseline is below that night's normal range. Nights older
+ * Fires when the latest night's 7-day baseline is below that same night's normal range. A latest
+ * night without a baseline or a range does not fire, whatever earlier nights had. Nights older
  * than 3 days do not count, so a person who stopped sending data is left to the silence rule.
  */
 export function baselineBelowRangeRule(): ProvisionedRule {
@@ -32,11 +35,13 @@ export function baselineBelowRangeRule(): ProvisionedRule {
     title: 'HRV baseline below the normal range',
     condition: 'BELOW',
     data: [
+      influxRuleQuery('margin', LATEST_BASELINE_MARGIN, 3 * DAY_SECONDS),
       influxRuleQuery('baseline', LATEST_BASELINE, 3 * DAY_SECONDS),
       influxRuleQuery('normal_low', LATEST_NORMAL_LOW, 3 * DAY_SECONDS),
+      reduceLast('MARGIN', 'margin'),
       reduceLast('BASELINE', 'baseline'),
       reduceLast('LOW', 'normal_low'),
-      mathExpression('BELOW', '$BASELINE < $LOW'),
+      mathExpression('BELOW', '$MARGIN < 0'),
     ],
     // No nights yet, or too few for a baseline and a range: nothing to report.
     noDataState: 'OK',
@@ -52,17 +57,25 @@ export function baselineBelowRangeRule(): ProvisionedRule {
   };
 }
 
-/** Fires when both of the two latest nights (within 7 days) had RMSSD below their normal range. */
+/**
+ * Fires when the nights of two consecutive dates both had RMSSD below their normal range. The
+ * 48-hour window ends at the evaluation, so a night counts from 10:30 UTC of its date on.
+ */
 export function twoNightsBelowRangeRule(): ProvisionedRule {
   return {
     uid: 'hrv-two-nights-below-range',
     title: 'HRV below the normal range two nights in a row',
     condition: 'BOTH_BELOW',
     data: [
-      influxRuleQuery('gap', LARGER_GAP_OF_LAST_TWO, 7 * DAY_SECONDS),
-      influxRuleQuery('ranged_nights', RANGED_NIGHTS_OF_LAST_TWO, 7 * DAY_SECONDS),
+      influxRuleQuery('gap', LARGER_NIGHT_GAP, TWO_NIGHTS_WINDOW_SECONDS),
+      influxRuleQuery('deepest_gap', SMALLER_NIGHT_GAP, TWO_NIGHTS_WINDOW_SECONDS),
+      influxRuleQuery('ranged_nights', RANGED_NIGHTS, TWO_NIGHTS_WINDOW_SECONDS),
       reduceLast('GAP', 'gap'),
+      reduceLast('DEEPEST', 'deepest_gap'),
       reduceLast('NIGHTS', 'ranged_nights'),
+      // Distances under the lower bound as positive numbers, for the summary.
+      mathExpression('LEAST_UNDER', 'abs($GAP)'),
+      mathExpression('MOST_UNDER', 'abs($DEEPEST)'),
       mathExpression('BOTH_BELOW', '$GAP < 0 && $NIGHTS >= 2'),
     ],
     noDataState: 'OK',
@@ -70,7 +83,7 @@ export function twoNightsBelowRangeRule(): ProvisionedRule {
     for: '0s',
     labels: { ...COMMON_LABELS },
     annotations: {
-      summary: `${WHO}: RMSSD was below the normal range on the last 2 nights; the closer of the two was {{ printf "%.1f" $values.GAP.Value }} ms from the lower bound.`,
+      summary: `${WHO}: RMSSD was below the normal range on the last 2 nights, {{ printf "%.1f" $values.LEAST_UNDER.Value }} ms and {{ printf "%.1f" $values.MOST_UNDER.Value }} ms under its lower bound.`,
       description: 'Two low nights in a row are an early sign, before the 7-day baseline moves.',
       __dashboardUid__: HRV_DASHBOARD_UID,
     },
@@ -79,24 +92,24 @@ export function twoNightsBelowRangeRule(): ProvisionedRule {
 }
 
 /**
- * Fires for each person and provider with HRV values in the last 30 days but none in the last 36
- * hours, while the receiver's heartbeat shows it running. The count queries ignore `$timeFilter`
- * and use their own windows. The heartbeat series has no labels, so Grafana's math joins it to
- * every person. Without heartbeats the condition has no data, and the receiver rule fires instead.
+ * Fires for each person and provider whose HRV data arrived in the last 30 days but not in the
+ * last 36 hours, while the receiver's heartbeat shows it running. Arrival is the time the receiver
+ * accepted a delivery (`hrv_arrival`), not the time the samples were recorded. The count query
+ * ignores `$timeFilter` and uses its own windows. The heartbeat series has no labels, so Grafana's
+ * math joins it to every person. Without heartbeats the condition has no data, and the receiver
+ * rule fires instead.
  */
 export function silenceRule(): ProvisionedRule {
   return {
     uid: 'hrv-no-data-36h',
-    title: `No HRV data for ${SILENCE_HOURS} hours`,
+    title: `No HRV data arrived for ${SILENCE_HOURS} hours`,
     condition: 'SILENT',
     data: [
-      influxRuleQuery('samples', RECENT_SAMPLE_COUNT, SILENCE_HOURS * HOUR_SECONDS),
-      influxRuleQuery('sessions', RECENT_SESSION_COUNT, SILENCE_HOURS * HOUR_SECONDS),
+      influxRuleQuery('arrivals', RECENT_ARRIVAL_COUNT, SILENCE_HOURS * HOUR_SECONDS),
       influxRuleQuery('heartbeats', RECEIVER_HEARTBEATS, HEARTBEAT_MINUTES * 60),
-      reduceLast('SAMPLES', 'samples'),
-      reduceLast('SESSIONS', 'sessions'),
+      reduceLast('ARRIVALS', 'arrivals'),
       reduceLast('HEARTBEATS', 'heartbeats'),
-      mathExpression('SILENT', '$SAMPLES == 0 && $SESSIONS == 0 && $HEARTBEATS > 0'),
+      mathExpression('SILENT', '$ARRIVALS == 0 && $HEARTBEATS > 0'),
     ],
     // An empty database (a fresh install) returns no series: no alert.
     noDataState: 'OK',
@@ -105,7 +118,7 @@ export function silenceRule(): ProvisionedRule {
     for: '15m',
     labels: { ...COMMON_LABELS },
     annotations: {
-      summary: `${WHO}: no HRV sample or sleep session with HRV in the last ${SILENCE_HOURS} hours.`,
+      summary: `${WHO}: no delivery with HRV data arrived in the last ${SILENCE_HOURS} hours.`,
       description: 'Check that the wearable syncs, and the Connection events panel for deauth or access_revoked. If every person fires at once, check that Terra still delivers to the receiver.',
       __dashboardUid__: HRV_DASHBOARD_UID,
     },

@@ -30,10 +30,10 @@ export const RECENT_NIGHTS = `SELECT "rmssd", "baseline_ms", "normal_low_ms", "n
 export const LAST_SAMPLE = `SELECT last("rmssd") AS "last_sample_rmssd" FROM "hrv" WHERE $timeFilter AND ${SELECTED} GROUP BY "person", "provider"`;
 
 /**
- * When Terra last sent a sleep session, per person and provider: `ordering_ms` is Terra's
- * X-Terra-Ordering-Timestamp of the stored copy, in milliseconds since 1970.
+ * When the receiver last accepted a delivery with HRV values, per person and provider: the time
+ * of the latest `hrv_arrival` point, with the number of samples that delivery carried.
  */
-export const LAST_DELIVERY = `SELECT max("ordering_ms") AS "last_delivery_ms" FROM "hrv_session" WHERE $timeFilter AND ${SELECTED} GROUP BY "person", "provider"`;
+export const LAST_DELIVERY = `SELECT last("samples") AS "samples" FROM "hrv_arrival" WHERE $timeFilter AND ${SELECTED} GROUP BY "person", "provider"`;
 
 /** The latest connection events (auth, deauth, access_revoked, ...) of each person and provider. */
 export const CONNECTION_EVENTS = `SELECT "type", "status", "message" FROM "terra_event" WHERE $timeFilter AND ${SELECTED} GROUP BY "person", "provider" ORDER BY time DESC LIMIT 10`;

@@ -16,7 +16,7 @@ import {
   toInfluxConfig,
   type PairProblem,
 } from './environment.js';
-import { DEFAULT_HEARTBEAT_INTERVAL_SECONDS } from './heartbeat.js';
+import { DEFAULT_HEARTBEAT_INTERVAL_SECONDS, MAX_HEARTBEAT_INTERVAL_SECONDS, MIN_HEARTBEAT_INTERVAL_SECONDS } from './heartbeat.js';
 
 export { ConfigError } from './environment.js';
 
@@ -32,6 +32,13 @@ const decimal = (min: number, max: number) => {
     .regex(/^[0-9]{1,3}(\.[0-9]{1,6})?$/, { error })
     .transform(Number)
     .pipe(z.number().min(min, { error }).max(max, { error }));
+};
+
+/** 0 (no heartbeat) or a whole number of seconds that Grafana's 10-minute rules can still see twice. */
+const heartbeatInterval = () => {
+  const error = `expected 0 or a whole number from ${MIN_HEARTBEAT_INTERVAL_SECONDS} to ${MAX_HEARTBEAT_INTERVAL_SECONDS}`;
+  const inRange = (seconds: number) => seconds === 0 || (seconds >= MIN_HEARTBEAT_INTERVAL_SECONDS && seconds <= MAX_HEARTBEAT_INTERVAL_SECONDS);
+  return z.string().regex(/^[0-9]{1,10}$/, { error }).transform(Number).pipe(z.number().refine(inRange, { error }));
 };
 
 const environmentSchema = z
@@ -64,7 +71,7 @@ const environmentSchema = z
       .default('false')
       .transform((text) => text === 'true'),
     LARGE_REQUEST_WARN_AFTER_SECONDS: integer(1, 7 * 24 * 3600).default(DEFAULT_WARN_AFTER_MS / 1000),
-    HEARTBEAT_INTERVAL_SECONDS: integer(0, 3600).default(DEFAULT_HEARTBEAT_INTERVAL_SECONDS),
+    HEARTBEAT_INTERVAL_SECONDS: heartbeatInterval().default(DEFAULT_HEARTBEAT_INTERVAL_SECONDS),
     LOG_LEVEL: logLevel,
   });
 

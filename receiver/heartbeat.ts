@@ -7,6 +7,15 @@ export const HEARTBEAT_MEASUREMENT = 'hrv_stack_heartbeat';
 /** One point a minute: Grafana's rules look back 10 minutes, so a few lost points do not matter. */
 export const DEFAULT_HEARTBEAT_INTERVAL_SECONDS = 60;
 
+/**
+ * Longest interval: Grafana's receiver and silence rules count heartbeats over the last 600 s,
+ * so at 300 s each window still contains two points and one lost write does not fire the alert.
+ */
+export const MAX_HEARTBEAT_INTERVAL_SECONDS = 300;
+
+/** Shortest interval other than 0; shorter only adds points to InfluxDB. */
+export const MIN_HEARTBEAT_INTERVAL_SECONDS = 10;
+
 export interface HeartbeatOptions {
   writer: LineWriter;
   /** Time between two points; 0 writes none. */

@@ -7,6 +7,7 @@ import { prepareDelivery, type DeliveryOutcome, type PreparedDelivery } from './
 import { prepareLinkedEvent, type PingDeliveryOptions } from './ping-delivery.js';
 import { PingDownloadError } from './ping-download-error.js';
 import { skipOlderCopySamples } from './older-copy-samples.js';
+import { arrivalLine } from './arrival-line.js';
 import type { TraceIdLedger } from './trace-id-ledger.js';
 import type { LargeRequestTracker } from './large-request-tracker.js';
 
@@ -119,8 +120,12 @@ export class SpoolWorker {
       let prepared = prepareDelivery(delivery, this.options);
       outcome = prepared.outcome;
       if (prepared.pingLink !== undefined) prepared = await prepareLinkedEvent(delivery, prepared.pingLink, this.options);
+      // Counted before older copies are skipped: a late copy still shows that the wearable syncs.
+      const arrival = arrivalLine(prepared, delivery.metadata.receivedAtMs);
       prepared = await skipOlderCopySamples(prepared, this.options.nightUpdater);
       outcome = prepared.outcome;
+      // Appended in place: a large payload has hundreds of thousands of lines, too many to copy.
+      if (arrival !== undefined) prepared.lines.push(arrival);
       await writer.write(prepared.lines);
       const model = await this.updateModel(prepared.model);
       this.lastWriteFailure = undefined;

@@ -117,13 +117,13 @@ describe('loadReceiverConfig', () => {
     ]);
   });
 
-  it.each(['-1', '3601', '1.5', 'minute'])('rejects HEARTBEAT_INTERVAL_SECONDS %j', (text) => {
+  it.each(['-1', '1', '9', '301', '3600', '1.5', 'minute'])('rejects HEARTBEAT_INTERVAL_SECONDS %j', (text) => {
     expect(problemsOf({ INFLUX_TOKEN: 't', HEARTBEAT_INTERVAL_SECONDS: text })).toEqual([
-      `HEARTBEAT_INTERVAL_SECONDS: expected a whole number from 0 to 3600 (got "${text}")`,
+      `HEARTBEAT_INTERVAL_SECONDS: expected 0 or a whole number from 10 to 300 (got "${text}")`,
     ]);
   });
 
-  it.each([['0', 0], ['300', 300_000]])('reads HEARTBEAT_INTERVAL_SECONDS %s', (text, expected) => {
+  it.each([['0', 0], ['10', 10_000], ['300', 300_000]])('reads HEARTBEAT_INTERVAL_SECONDS %s', (text, expected) => {
     expect(loadReceiverConfig({ INFLUX_TOKEN: 't', HEARTBEAT_INTERVAL_SECONDS: text }).heartbeatIntervalMs).toBe(expected);
   });
 

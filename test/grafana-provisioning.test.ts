@@ -40,12 +40,18 @@ interface Override {
   properties: Array<{ id: string; value: unknown }>;
 }
 
+interface ContactFile {
+  contactPoints?: Array<{ name: string; receivers: Array<{ uid: string }> }>;
+  policies?: Array<{ orgId: number; receiver: string; group_by: string[]; routes?: Array<{ object_matchers: string[][]; mute_time_intervals: string[] }> }>;
+  muteTimes?: unknown[];
+}
+
 interface Panel {
   type: string;
   title: string;
   description?: string;
   options?: unknown;
-  fieldConfig?: { defaults?: { custom?: unknown }; overrides?: Override[] };
+  fieldConfig?: { defaults?: { custom?: unknown; color?: unknown; thresholds?: unknown; mappings?: unknown }; overrides?: Override[] };
   targets?: Array<{ datasource?: { uid?: string }; query?: string }>;
 }
 
@@ -104,6 +110,11 @@ describe('generated Grafana files', () => {
     }
   });
 
+  it('ends dashboard ranges a day ahead', () => {
+    // Last night's point sits at 10:30 UTC of its date, which can be hours after it is stored.
+    for (const dashboard of dashboards) expect((dashboard.json as unknown as { time: unknown }).time, dashboard.json.uid).toEqual({ from: 'now-90d', to: 'now+1d' });
+  });
+
   it('keeps stable dashboard uids', () => {
     expect(dashboards.map((dashboard) => dashboard.json.uid)).toEqual(['hrv-nights', 'hrv-compare']);
   });
@@ -136,7 +147,77 @@ describe('generated Grafana files', () => {
     const rules = parse(files.get('grafana/provisioning/alerting/hrv-rules.yaml')!) as AlertRulesFile;
     const expressions = rules.groups.flatMap((group) => group.rules.flatMap((rule) => rule.data)).filter((query) => query.datasourceUid === '__expr__');
 
-    expect(expressions.length).toBe(12);
+    expect(expressions.length).toBe(15);
     for (const expression of expressions) expectValid(validator('expr#/definitions/expr'), expression.model, expression.refId);
+  });
+
+  it('colours the last-night boxes by status only', () => {
+    const panel = dashboards[0]!.json.panels.find((candidate) => candidate.title === 'Last night against the 7-day baseline')!;
+    const defaults = panel.fieldConfig!.defaults!;
+    const mappings = defaults.mappings as Array<{ options: Record<string, { color: string }> }>;
+
+    expect((panel.options as { colorMode: string }).colorMode).toBe('background');
+    expect(defaults.color).toEqual({ mode: 'fixed', fixedColor: 'transparent' });
+    expect(defaults.thresholds).toEqual({ mode: 'absolute', steps: [{ value: null, color: 'transparent' }] });
+    expect(Object.fromEntries(Object.entries(mappings[0]!.options).map(([status, result]) => [status, result.color]))).toEqual({
+      below: 'red',
+      within: 'green',
+      above: 'blue',
+      insufficient: '#8e8e8e',
+    });
+  });
+
+  it('words the two-nights gap as a positive distance', () => {
+    const rules = parse(files.get('grafana/provisioning/alerting/hrv-rules.yaml')!) as AlertRulesFile;
+    const rule = rules.groups[0]!.rules.find((candidate) => candidate.uid === 'hrv-two-nights-below-range')!;
+    const expressionOf = (refId: string) => rule.data.find((query) => query.refId === refId)!.model.expression;
+
+    expect(expressionOf('LEAST_UNDER')).toBe('abs($GAP)');
+    expect(expressionOf('MOST_UNDER')).toBe('abs($DEEPEST)');
+    expect(rule.annotations.summary).toContain('{{ printf "%.1f" $values.LEAST_UNDER.Value }} ms and {{ printf "%.1f" $values.MOST_UNDER.Value }} ms under');
+    expect(rule.annotations.summary).not.toContain('$values.GAP');
+  });
+
+  describe('contact point files', () => {
+    const CONTACT_CHOICES = ['email', 'ntfy', 'telegram', 'webhook'] as const;
+    const readContactFile = (name: string) => parse(readFileSync(join(repositoryRoot, `grafana/provisioning/contact-points/${name}.yaml`), 'utf8')) as ContactFile;
+
+    it.each(CONTACT_CHOICES)('%s replaces one shared receiver', (name) => {
+      const file = readContactFile(name);
+
+      expect(file.contactPoints!.map((point) => point.name)).toEqual(['hrv-stack']);
+      expect(file.contactPoints![0]!.receivers.map((receiver) => receiver.uid)).toEqual(['hrv-stack-receiver']);
+      expect(file.policies).toEqual([{ orgId: 1, receiver: 'hrv-stack', group_by: ['grafana_folder', 'alertname', 'person', 'provider'] }]);
+    });
+
+    it('none mutes the hrv-stack alerts', () => {
+      const file = readContactFile('none');
+      const route = file.policies![0]!.routes![0]!;
+
+      expect(file.contactPoints).toBeUndefined();
+      expect(file.policies![0]!.group_by).toEqual(['grafana_folder', 'alertname', 'person', 'provider']);
+      expect(route.object_matchers).toEqual([['stack', '=', 'hrv-stack']]);
+      expect(route.mute_time_intervals).toEqual(['hrv-stack-no-contact-point']);
+      expect(file.muteTimes).toEqual([{ orgId: 1, name: 'hrv-stack-no-contact-point', time_intervals: [{ weekdays: ['monday:sunday'] }] }]);
+    });
+
+    it('labels every rule for the none route', () => {
+      const rules = parse(files.get('grafana/provisioning/alerting/hrv-rules.yaml')!) as AlertRulesFile;
+
+      for (const rule of rules.groups.flatMap((group) => group.rules)) expect(rule.labels.stack, rule.uid).toBe('hrv-stack');
+    });
+
+    it('mounts the chosen file without creating it', () => {
+      const compose = parse(readFileSync(join(repositoryRoot, 'docker-compose.yml'), 'utf8')) as { services: { grafana: { volumes: unknown[] } } };
+      const mount = compose.services.grafana.volumes.find((volume) => typeof volume === 'object' && (volume as { target: string }).target.endsWith('contact-point.yaml'));
+
+      expect(mount).toEqual({
+        type: 'bind',
+        source: './grafana/provisioning/contact-points/${GRAFANA_ALERT_CONTACT:-none}.yaml',
+        target: '/etc/grafana/provisioning/alerting/contact-point.yaml',
+        read_only: true,
+        bind: { create_host_path: false },
+      });
+    });
   });
 });

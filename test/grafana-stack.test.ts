@@ -2,7 +2,7 @@
  * End-to-end test of Grafana in docker-compose.yml, as a user starts it.
  *
  * Real: the compose stack (receiver image, InfluxDB 2.7 with its generated read-only token,
- * Grafana 12.2.1 with the provisioned files of grafana/provisioning), the built `hrv-stack
+ * Grafana 13.3.0 with the provisioned files of grafana/provisioning), the built `hrv-stack
  * simulate` command and Grafana's HTTP API. Stand-ins: the Terra signing secret is a test value,
  * and the webhooks are simulated nights and Terra's deauth sample, signed here instead of by Terra.
  *

@@ -1,4 +1,5 @@
 import * as common from '@grafana/grafana-foundation-sdk/common';
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import { influxQuery, UNIT_MS } from '../common.js';
 import { LAST_NIGHT } from '../panel-queries.js';
@@ -16,6 +17,10 @@ export function lastNightPanel(): stat.PanelBuilder {
     .unit(UNIT_MS)
     .decimals(1)
     .mappings(statusMappings())
+    // Only the status mapping colours a box. The RMSSD and baseline values get a transparent
+    // fixed colour, because Grafana's default thresholds would turn any value from 80 ms red.
+    .colorScheme(new dashboard.FieldColorBuilder().mode(dashboard.FieldColorModeId.Fixed).fixedColor('transparent'))
+    .thresholds(new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps([{ value: null, color: 'transparent' }]))
     .colorMode(common.BigValueColorMode.Background)
     .graphMode(common.BigValueGraphMode.None)
     .textMode(common.BigValueTextMode.ValueAndName)
