@@ -104,14 +104,21 @@ export class InfluxQlClient {
 }
 
 /**
- * Builds the error of a statement that failed, which InfluxDB reports with HTTP 200. A missing
- * database is a setting the operator can fix, so the delivery waits. Any other statement error
- * will not go away by itself.
+ * Statement errors of a server that is stopping, starting or overloaded, for example "engine is
+ * closed" from influxd 1.x while it shuts down. They pass once InfluxDB is back.
  */
-function statementError(message: string): InfluxQueryError {
+const TRANSIENT_STATEMENT_ERROR = /\b(closed|closing|shutting down|timeout|timed out|unavailable)\b/i;
+
+/**
+ * Builds the error of a statement that failed, which InfluxDB reports with HTTP 200. A missing
+ * database is a setting the operator can fix, and a stopping server comes back, so in both cases
+ * the delivery waits. Any other statement error will not go away by itself.
+ */
+export function statementError(message: string): InfluxQueryError {
   const missingDatabase = /database not found/i.test(message);
   const hint = missingDatabase ? ' (check INFLUX_DATABASE, or INFLUX_BUCKET)' : '';
-  return new InfluxQueryError(`InfluxDB rejected a query${hint}: ${redactServerMessage(message)}`, missingDatabase);
+  const retryable = missingDatabase || TRANSIENT_STATEMENT_ERROR.test(message);
+  return new InfluxQueryError(`InfluxDB rejected a query${hint}: ${redactServerMessage(message)}`, retryable);
 }
 
 function toSeries(raw: RawSeries): InfluxQlSeries {

@@ -1,6 +1,7 @@
 // Real parts: the redaction of InfluxDB error messages, on messages in the forms InfluxDB 1.x, 2.x
 // and 3.x send.
 import { describe, expect, it } from 'vitest';
+import { statementError } from '../influx/influxql-client.js';
 import { redactServerMessage } from '../influx/write-error.js';
 
 describe('redactServerMessage', () => {
@@ -28,5 +29,17 @@ describe('redactServerMessage', () => {
 
   it('shortens long messages to 300 characters', () => {
     expect(redactServerMessage('x'.repeat(1000))).toBe(`${'x'.repeat(300)}...`);
+  });
+});
+
+describe('statementError', () => {
+  it.each([
+    ['influxd 1.x shutting down', 'engine is closed', true],
+    ['a query timeout', 'query-timeout limit exceeded: timeout', true],
+    ['a missing database', 'database not found: "hrv"', true],
+    ['a malformed statement', 'error parsing query: found EOF, expected FROM at line 1, char 9', false],
+    ['too many series', 'max-select-series limit exceeded: (1001/1000)', false],
+  ])('%s retryable: %s', (_case, message, retryable) => {
+    expect(statementError(message).retryable).toBe(retryable);
   });
 });
