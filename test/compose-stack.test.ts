@@ -17,7 +17,6 @@ import { fileURLToPath } from 'node:url';
 
 import {
   DockerComposeEnvironment,
-  getContainerRuntimeClient,
   Wait,
   type StartedDockerComposeEnvironment,
 } from 'testcontainers';
@@ -25,6 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { signTerraBody } from '../terra/signature.js';
 import { findFreePort } from './support/free-port.js';
+import { missingContainerRuntime } from './support/container-runtime.js';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 const samplePath = path.resolve(projectRoot, '../shared/terra-samples/sleep-garmin.json');
@@ -42,23 +42,7 @@ const expectedSampleCount = 95;
 
 const fluxRange = 'range(start: 1970-01-01T00:00:00Z, stop: 2100-01-01T00:00:00Z)';
 
-/** Returns why testcontainers found no container runtime, or undefined when it found one. */
-async function findMissingRuntimeReason(): Promise<string | undefined> {
-  try {
-    await getContainerRuntimeClient();
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-}
-
-const missingRuntimeReason = await findMissingRuntimeReason();
-if (missingRuntimeReason !== undefined) {
-  console.log(
-    `compose-stack.test.ts skipped: testcontainers found no container runtime (${missingRuntimeReason}). ` +
-      'Start a Docker engine or set DOCKER_HOST to run it.',
-  );
-}
+const missingRuntimeReason = await missingContainerRuntime('compose-stack.test.ts');
 
 /** Parses the annotated CSV of `influx query --raw` that contains one table into row objects. */
 function parseAnnotatedCsv(text: string): Record<string, string>[] {

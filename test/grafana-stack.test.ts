@@ -14,13 +14,14 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
-import { DockerComposeEnvironment, getContainerRuntimeClient, Wait, type StartedDockerComposeEnvironment } from 'testcontainers';
+import { DockerComposeEnvironment, Wait, type StartedDockerComposeEnvironment } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { generatedFiles } from '../grafana/generated-files.js';
 import { signTerraBody } from '../terra/signature.js';
 import { runBuiltCli } from './support/built-cli.js';
 import { findFreePort } from './support/free-port.js';
+import { missingContainerRuntime } from './support/container-runtime.js';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 const deauthPath = path.resolve(projectRoot, '../shared/terra-samples/deauth.json');
@@ -30,22 +31,7 @@ const stackStartTimeoutMs = 15 * 60_000;
 /** Rules are evaluated every 5 minutes, so the first evaluation can take that long. */
 const ruleEvaluationDeadlineMs = 7 * 60_000;
 
-async function findMissingRuntimeReason(): Promise<string | undefined> {
-  try {
-    await getContainerRuntimeClient();
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-}
-
-const missingRuntimeReason = await findMissingRuntimeReason();
-if (missingRuntimeReason !== undefined) {
-  console.log(
-    `grafana-stack.test.ts skipped: testcontainers found no container runtime (${missingRuntimeReason}). ` +
-      'Start a Docker engine or set DOCKER_HOST to run it.',
-  );
-}
+const missingRuntimeReason = await missingContainerRuntime('grafana-stack.test.ts');
 
 interface PanelTarget {
   refId: string;
