@@ -198,7 +198,23 @@ describe('generated Grafana files', () => {
       expect(file.policies![0]!.group_by).toEqual(['grafana_folder', 'alertname', 'person', 'provider']);
       expect(route.object_matchers).toEqual([['stack', '=', 'hrv-stack']]);
       expect(route.mute_time_intervals).toEqual(['hrv-stack-no-contact-point']);
-      expect(file.muteTimes).toEqual([{ orgId: 1, name: 'hrv-stack-no-contact-point', time_intervals: [{ weekdays: ['monday:sunday'] }] }]);
+      expect(file.muteTimes).toEqual([{ orgId: 1, name: 'hrv-stack-no-contact-point', time_intervals: [{ weekdays: ['sunday:saturday'] }] }]);
+    });
+
+    it('mutes with weekday ranges Alertmanager accepts', () => {
+      // Alertmanager's time-interval parser numbers the days from sunday (0) and rejects a range
+      // that runs backwards, such as monday:sunday, which would stop Grafana's start.
+      const days = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
+      const file = readContactFile('none');
+      const muteTimes = file.muteTimes as Array<{ time_intervals: Array<{ weekdays?: string[] }> }>;
+      const ranges = muteTimes.flatMap((muteTime) => muteTime.time_intervals.flatMap((interval) => interval.weekdays ?? []));
+
+      expect(ranges.length).toBeGreaterThan(0);
+      for (const range of ranges) {
+        const [start, end = start] = range.split(':').map((day) => days.indexOf(day));
+        expect(start, range).toBeGreaterThanOrEqual(0);
+        expect(end, range).toBeGreaterThanOrEqual(start!);
+      }
     });
 
     it('labels every rule for the none route', () => {
