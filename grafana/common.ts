@@ -33,3 +33,4 @@ export const STATUS_COLOURS: Record<string, { text: string; color: string }> = {
 export function influxQuery(query: string): InfluxQlQueryBuilder {
   return new InfluxQlQueryBuilder(INFLUX_DATASOURCE, query);
 }
+

@@ -1,5 +1,5 @@
-import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { DEFAULT_REFRESH, DEFAULT_TIME_RANGE } from './common.js';
+import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { dashboardBase } from './dashboard-base.js';
 import { connectionEventsPanel } from './panels/connection-events-panel.js';
 import { cvPanel } from './panels/cv-panel.js';
 import { lastDeliveryPanel } from './panels/last-delivery-panel.js';
@@ -9,22 +9,12 @@ import { nightStatusPanel } from './panels/night-status-panel.js';
 import { nightsPanel } from './panels/nights-panel.js';
 import { overnightSamplesPanel } from './panels/overnight-samples-panel.js';
 import { recentNightsPanel } from './panels/recent-nights-panel.js';
-import { personVariable, providerVariable } from './variables.js';
 
 export const HRV_DASHBOARD_UID = 'hrv-nights';
 
 /** The main dashboard: each person's nights against their own baseline and normal range. */
 export function hrvDashboard(): dashboard.Dashboard {
-  return new dashboard.DashboardBuilder('HRV nights')
-    .uid(HRV_DASHBOARD_UID)
-    .description('Nightly RMSSD of each person against their 7-day baseline and 60-day normal range, with the raw samples and data freshness.')
-    .tags(['hrv', 'hrv-stack'])
-    .editable()
-    .timezone('browser')
-    .time(DEFAULT_TIME_RANGE)
-    .refresh(DEFAULT_REFRESH)
-    .withVariable(personVariable())
-    .withVariable(providerVariable())
+  return dashboardBase('HRV nights', HRV_DASHBOARD_UID, 'Nightly RMSSD of each person against their 7-day baseline and 60-day normal range, with the raw samples and data freshness.')
     .withPanel(lastNightPanel())
     .withPanel(nightStatusPanel({ x: 16, y: 0, w: 8, h: 6 }))
     .withPanel(nightsPanel())

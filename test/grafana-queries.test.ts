@@ -21,7 +21,6 @@ import * as alertQueries from '../grafana/alert-queries.js';
 import { DEFAULT_TIME_RANGE } from '../grafana/common.js';
 import { generatedFiles } from '../grafana/generated-files.js';
 import * as panelQueries from '../grafana/panel-queries.js';
-import { signTerraBody } from '../terra/signature.js';
 import { generateSleepDeliveries } from '../terra/simulator/sleep-deliveries.js';
 import type { SimulatedSleepDelivery } from '../terra/simulator/sleep-deliveries.js';
 import type { SleepItem } from '../terra/simulator/sleep-payload.js';
@@ -31,6 +30,7 @@ import { startInfluxDb, type InfluxDbServer, type InfluxSeries } from './support
 import { referenceNights, type ReferenceNight } from './support/reference-nights.js';
 import { startReceiverProcess, waitFor, type ReceiverProcess } from './support/receiver-process.js';
 import { readTerraSampleJson } from './support/terra-samples.js';
+import { postSigned } from './support/signed-post.js';
 
 const SECRET = 'whsec-grafana-queries-5c2e';
 const DAY_MS = 86_400_000;
@@ -150,14 +150,8 @@ function deauthDelivery(): Delivery {
 
 
 async function deliver(receiver: ReceiverProcess, delivery: Delivery): Promise<void> {
-  const headers = {
-    'content-type': 'application/json',
-    'terra-signature': signTerraBody(delivery.body, SECRET, Math.floor(Date.now() / 1000)),
-    'x-terra-ordering-timestamp': String(delivery.orderingMs),
-  };
-  const response = await fetch(receiver.webhookUrl, { method: 'POST', body: delivery.body, headers });
-  await response.arrayBuffer();
-  if (response.status !== 200) throw new Error(`delivery answered ${response.status}`);
+  const { status } = await postSigned(receiver.webhookUrl, delivery.body, SECRET, { 'x-terra-ordering-timestamp': String(delivery.orderingMs) });
+  if (status !== 200) throw new Error(`delivery answered ${status}`);
 }
 
 function dateOf(nanoseconds: unknown): string {

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { signTerraBody } from '../terra/signature.js';
 import { generateSleepDeliveries } from '../terra/simulator/sleep-deliveries.js';
 import type { SleepItem, SleepWebhookBody } from '../terra/simulator/sleep-payload.js';
 import { mulberry32 } from '../terra/simulator/random.js';
@@ -12,6 +11,7 @@ import { startInfluxDb, type InfluxDbServer, type InfluxRow, receiverInfluxEnv }
 import { startReceiverProcess, waitFor, type ReceiverProcess } from './support/receiver-process.js';
 import { referenceNights, type ReferenceNight } from './support/reference-nights.js';
 import { readTerraSampleJson } from './support/terra-samples.js';
+import { postSigned } from './support/signed-post.js';
 
 // Real parts: influxd 1.6 as a child process, the built receiver as a child process on loopback,
 // and the built `hrv-stack recompute`. The deliveries come from the project's own simulator and
@@ -111,14 +111,8 @@ function shuffledWithDuplicates(deliveries: readonly Delivery[]): Delivery[] {
 }
 
 async function deliver(receiver: ReceiverProcess, delivery: Delivery): Promise<void> {
-  const headers = {
-    'content-type': 'application/json',
-    'terra-signature': signTerraBody(delivery.body, SECRET, Math.floor(Date.now() / 1000)),
-    'x-terra-ordering-timestamp': String(delivery.orderingMs),
-  };
-  const response = await fetch(receiver.webhookUrl, { method: 'POST', body: delivery.body, headers });
-  await response.arrayBuffer();
-  if (response.status !== 200) throw new Error(`delivery answered ${response.status}`);
+  const { status } = await postSigned(receiver.webhookUrl, delivery.body, SECRET, { 'x-terra-ordering-timestamp': String(delivery.orderingMs) });
+  if (status !== 200) throw new Error(`delivery answered ${status}`);
 }
 
 function processedCount(receiver: ReceiverProcess): number {
