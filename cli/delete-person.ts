@@ -5,6 +5,7 @@ import { createPointDeleter, type PointDeleter } from '../influx/point-deleter.j
 import { lineProtocolTagValue } from '../influx/points.js';
 import { InfluxWriteError } from '../influx/write-error.js';
 import type { ReceiverConfig } from '../receiver/config.js';
+import { ARRIVAL_MEASUREMENT } from '../receiver/arrival-line.js';
 import { Spool } from '../receiver/spool.js';
 import { InvalidOptionsError, type CommandOutput } from './deliver.js';
 
@@ -15,6 +16,7 @@ const PERSON_MEASUREMENTS: ReadonlyArray<{ measurement: string; fields: readonly
   { measurement: 'hrv_session', fields: ['ordering_ms'], describe: 'sleep sessions' },
   { measurement: 'hrv_daily', fields: ['ordering_ms'], describe: 'daily averages' },
   { measurement: 'hrv_night', fields: ['status'], describe: 'nights' },
+  { measurement: ARRIVAL_MEASUREMENT, fields: ['samples'], describe: 'delivery arrivals' },
 ];
 
 export interface DeletePersonOptions {

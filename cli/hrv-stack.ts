@@ -169,7 +169,7 @@ program
 
 program
   .command('delete-person')
-  .description('delete every stored point of one person (samples, events, sessions, nights), for someone who leaves; InfluxDB settings come from the same variables as the receiver')
+  .description('delete every stored point of one person (samples, events, sessions, nights, arrivals), for someone who leaves; InfluxDB settings come from the same variables as the receiver')
   .argument('<person>', 'the person tag, as stored (a Terra reference_id, user_id, or a PERSON_LABELS name)')
   .option('--yes', 'delete without asking to type the name')
   .action(async (person: string, options: { yes?: boolean }) => {

@@ -16,7 +16,7 @@ import { expectedSamples, TERRA_SAMPLES_DIR } from './support/terra-samples.js';
 
 const SECRET = 'whsec-delete-person-2b9d';
 const ALL_PAYLOADS = [...expectedSamples.hrv, ...expectedSamples.account].map((entry) => entry.file);
-const MEASUREMENTS = ['hrv', 'terra_event', 'hrv_session', 'hrv_daily', 'hrv_night'];
+const MEASUREMENTS = ['hrv', 'terra_event', 'hrv_session', 'hrv_daily', 'hrv_night', 'hrv_arrival'];
 
 /** Number of points per measurement and person, as `measurement/person` keys. */
 async function pointsByPerson(influx: InfluxDbServer): Promise<Record<string, number>> {
@@ -62,6 +62,7 @@ describe.each([
     expect(before['terra_event/alice']).toBeGreaterThan(0);
     expect(before['hrv_session/alice']).toBe(1);
     expect(before['hrv_night/alice']).toBe(1);
+    expect(before['hrv_arrival/alice']).toBeGreaterThan(0);
   });
 
   it('needs --yes without a terminal', async () => {
@@ -107,10 +108,13 @@ describe.each([
     expect(run.stdout).toContain('  hrv_session: 1 sleep sessions');
     expect(run.stdout).toContain('  hrv_daily: 0 daily averages');
     expect(run.stdout).toContain('  hrv_night: 1 nights');
+    expect(run.stdout).toContain(`  hrv_arrival: ${before['hrv_arrival/alice']} delivery arrivals`);
     expect(run.stdout).toContain(`Deleted every point of person "alice". Removed 1 failed delivery of "alice" from ${receiver.spoolDir}/failed.`);
     expect(readdirSync(failed).sort()).toEqual(['1764806400000-000002.delivery', '1764806400000-000002.reason.json']);
     const after = await pointsByPerson(influx);
     const others = Object.fromEntries(Object.entries(before).filter(([key]) => !key.endsWith('/alice')));
     expect(after).toEqual(others);
+    // Every measurement, also one added later to the receiver without a line here.
+    expect(await influx.querySeries(`SELECT count(*) FROM /.*/ WHERE person = 'alice'`)).toEqual([]);
   });
 });
