@@ -158,7 +158,7 @@ function formatSummary(summary: SimulateSummary): string {
   const rejectedDetail = statusCounts.length === 0 ? '' : ` (${statusCounts.join(', ')})`;
 
   return [
-    `Simulated ${summary.people} people over ${summary.nights} nights ending ${summary.endDate}, seed ${summary.seed}:`,
+    `Simulated ${summary.people} ${summary.people === 1 ? 'person' : 'people'} over ${summary.nights} nights ending ${summary.endDate}, seed ${summary.seed}:`,
     `${summary.deliveries} deliveries including ${summary.naps} naps and ${summary.summaryOnlySessions} summary-only sessions;`,
     `${summary.accepted} accepted, ${summary.rejected} rejected${rejectedDetail};`,
     `${summary.rmssdSamplesAccepted} of ${summary.rmssdSamplesSent} RMSSD samples (and as many SDNN samples) accepted.`,

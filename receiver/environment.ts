@@ -76,7 +76,7 @@ export function rawText(env: Record<string, string | undefined>, name: string): 
 export function influxPairProblems(env: Record<string, string | undefined>): PairProblem[] {
   const problems: PairProblem[] = [];
   if ((rawText(env, 'INFLUX_API_VERSION') ?? '2') === '2' && rawText(env, 'INFLUX_TOKEN') === undefined) {
-    problems.push({ name: 'INFLUX_TOKEN', message: 'required when INFLUX_API_VERSION is 2 (set INFLUX_TOKEN or INFLUX_TOKEN_FILE)' });
+    problems.push({ name: 'INFLUX_TOKEN', message: 'required when INFLUX_API_VERSION is 2, the default (set INFLUX_TOKEN or INFLUX_TOKEN_FILE, or INFLUX_API_VERSION=1 for InfluxDB 1.x)' });
   }
   if (rawText(env, 'INFLUX_PASSWORD') !== undefined && rawText(env, 'INFLUX_USERNAME') === undefined) {
     problems.push({ name: 'INFLUX_USERNAME', message: 'required when INFLUX_PASSWORD is set' });

@@ -143,7 +143,7 @@ describe('loadReceiverConfig', () => {
 
   it('requires a token for version 2', () => {
     expect(problemsOf({})).toEqual([
-      'INFLUX_TOKEN: required when INFLUX_API_VERSION is 2 (set INFLUX_TOKEN or INFLUX_TOKEN_FILE) (not set)',
+      'INFLUX_TOKEN: required when INFLUX_API_VERSION is 2, the default (set INFLUX_TOKEN or INFLUX_TOKEN_FILE, or INFLUX_API_VERSION=1 for InfluxDB 1.x) (not set)',
     ]);
   });
 
@@ -238,7 +238,7 @@ describe('loadReceiverConfig', () => {
   it('names an unreadable secret file', () => {
     expect(problemsOf({ INFLUX_TOKEN_FILE: '/nonexistent/token' })).toEqual([
       'INFLUX_TOKEN_FILE=/nonexistent/token: cannot read the file (ENOENT)',
-      'INFLUX_TOKEN: required when INFLUX_API_VERSION is 2 (set INFLUX_TOKEN or INFLUX_TOKEN_FILE) (not set)',
+      'INFLUX_TOKEN: required when INFLUX_API_VERSION is 2, the default (set INFLUX_TOKEN or INFLUX_TOKEN_FILE, or INFLUX_API_VERSION=1 for InfluxDB 1.x) (not set)',
     ]);
   });
 });

@@ -108,6 +108,6 @@ describe('loadDashboardLiteConfig', () => {
   });
 
   it('requires a token for InfluxDB 2', () => {
-    expect(problemsOf({})).toEqual(['INFLUX_TOKEN: required when INFLUX_API_VERSION is 2 (set INFLUX_TOKEN or INFLUX_TOKEN_FILE) (not set)']);
+    expect(problemsOf({})).toEqual(['INFLUX_TOKEN: required when INFLUX_API_VERSION is 2, the default (set INFLUX_TOKEN or INFLUX_TOKEN_FILE, or INFLUX_API_VERSION=1 for InfluxDB 1.x) (not set)']);
   });
 });
