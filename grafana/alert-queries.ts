@@ -37,7 +37,7 @@ const NIGHT_GAPS = `SELECT "rmssd" - "normal_low_ms" AS "gap_ms" FROM "hrv_night
 /** The larger gap of the nights in the window: below 0 means every one of them was under its range. */
 export const LARGER_NIGHT_GAP = `SELECT max("gap_ms") AS "gap_ms" FROM (${NIGHT_GAPS}) GROUP BY "person", "provider"`;
 
-/** The smaller gap, so a notification can say how far the nights fell below the range. */
+/** The smaller gap, so a notification can state how far the nights fell below the range. */
 export const SMALLER_NIGHT_GAP = `SELECT min("gap_ms") AS "gap_ms" FROM (${NIGHT_GAPS}) GROUP BY "person", "provider"`;
 
 /** How many nights in the window have a normal range; 2 means both consecutive nights are there. */

@@ -52,7 +52,7 @@ export class Heartbeat {
     this.timer = undefined;
   }
 
-  /** Writes one heartbeat point. It catches every write error, so the interval timer never sees a rejection. */
+  /** Writes one heartbeat point. It catches every write error, so the interval timer never receives a rejection. */
   async beat(): Promise<void> {
     const line = `${HEARTBEAT_MEASUREMENT},component=receiver up=1i ${BigInt(this.now()) * 1_000_000n}`;
     try {

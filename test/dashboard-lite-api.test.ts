@@ -272,7 +272,7 @@ describe('dashboard-lite API', () => {
       expect(body.error).toBe('influxdb_unavailable');
       expect(body.message).toContain('InfluxDB could not be read');
       expect(body.message).toContain('INFLUX_URL');
-      // The log line is written while the answer is sent, so it may reach the pipe after it.
+      // The log line is written while the response is sent, so it may reach the pipe after it.
       const logged = await waitFor('the query failure log line', () => offline.logs.find((line) => line.msg === 'InfluxDB query failed'), 5_000);
       expect(logged.msg).toBe('InfluxDB query failed');
     } finally {
