@@ -3,7 +3,7 @@ import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { HttpError } from '../receiver/http-error.js';
 
-/** Rejected Host values are logged at most once per this interval, with the count in between. */
+/** Interval between two log lines about rejected Host values. Each line counts the rejections it did not log since the previous one. */
 const LOG_INTERVAL_MS = 60_000;
 
 /** Longest Host value copied into a message or log line. */
@@ -44,17 +44,19 @@ export function hostCheck(allowedHosts: readonly string[], logger: Logger): Requ
       return;
     }
 
-    const shown = header.slice(0, MAX_LOGGED_HOST_LENGTH);
+    const loggedHost = header.slice(0, MAX_LOGGED_HOST_LENGTH);
     const nowMs = Date.now();
     if (nowMs - lastLogMs >= LOG_INTERVAL_MS) {
-      logger.warn({ host: shown, address: request.ip, suppressedSinceLastLog: suppressed }, 'rejected a request for a host name not in DASHBOARD_LITE_ALLOWED_HOSTS');
+      logger.warn({ host: loggedHost, address: request.ip, suppressedSinceLastLog: suppressed }, 'rejected a request for a host name not in DASHBOARD_LITE_ALLOWED_HOSTS');
       lastLogMs = nowMs;
       suppressed = 0;
-    } else suppressed += 1;
+    } else {
+      suppressed += 1;
+    }
 
     const message =
-      `Host ${JSON.stringify(shown)} is not allowed: dashboard-lite answers only IP addresses, localhost and the names in ` +
+      `Host ${JSON.stringify(loggedHost)} is not allowed: dashboard-lite answers only IP addresses, localhost and the names in ` +
       'DASHBOARD_LITE_ALLOWED_HOSTS, against DNS rebinding. Add this name to DASHBOARD_LITE_ALLOWED_HOSTS to open the page by it.';
-    next(new HttpError(421, 'host_not_allowed', message, { host: shown }));
+    next(new HttpError(421, 'host_not_allowed', message, { host: loggedHost }));
   };
 }

@@ -11,7 +11,7 @@
  */
 const LATEST_NIGHT = `SELECT "baseline_ms" - "normal_low_ms" AS "margin_ms", "baseline_ms", "normal_low_ms", "status" FROM "hrv_night" WHERE $timeFilter GROUP BY "person", "provider" ORDER BY time DESC LIMIT 1`;
 
-/** One field of the latest night; no series for a person whose latest night lacks it. */
+/** Selects one field of the latest night. A person whose latest night lacks the field gets no series. */
 function latestNightField(field: 'margin_ms' | 'baseline_ms' | 'normal_low_ms'): string {
   return `SELECT "${field}" FROM (${LATEST_NIGHT}) GROUP BY "person", "provider" ORDER BY time DESC`;
 }

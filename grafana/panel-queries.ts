@@ -39,7 +39,7 @@ export const LAST_DELIVERY = `SELECT last("samples") AS "samples" FROM "hrv_arri
 export const CONNECTION_EVENTS = `SELECT "type", "status", "message" FROM "terra_event" WHERE $timeFilter AND ${SELECTED} GROUP BY "person", "provider" ORDER BY time DESC LIMIT 10`;
 
 /**
- * Where the 7-day baseline sits in the person's own normal range: 0 at the lower bound, 1 at the
+ * Position of the 7-day baseline in the person's own normal range: 0 at the lower bound, 1 at the
  * upper bound, below 0 under the range. It compares people whose RMSSD differs several-fold.
  */
 export const BASELINE_POSITION = `SELECT ("baseline_ms" - "normal_low_ms") / ("normal_high_ms" - "normal_low_ms") AS "position" FROM "hrv_night" WHERE $timeFilter AND ${SELECTED} GROUP BY "person", "provider"`;

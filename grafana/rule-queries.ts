@@ -23,7 +23,7 @@ export function reduceLast(refId: string, input: string): RuleQuery {
   };
 }
 
-/** A math expression over reduced values, for example `$BASELINE < $LOW`; non-zero fires. */
+/** Builds a math expression over reduced values, for example `$BASELINE < $LOW`. A non-zero result fires. */
 export function mathExpression(refId: string, expression: string): RuleQuery {
   return {
     refId,

@@ -8,8 +8,8 @@ export const HEARTBEAT_MEASUREMENT = 'hrv_stack_heartbeat';
 export const DEFAULT_HEARTBEAT_INTERVAL_SECONDS = 60;
 
 /**
- * Longest interval: Grafana's receiver and silence rules count heartbeats over the last 600 s,
- * so at 300 s each window still contains two points and one lost write does not fire the alert.
+ * Maximum interval in seconds. Grafana's receiver and silence rules count heartbeats over the last
+ * 600 s, so at 300 s each window still contains two points, and one lost write fires no alert.
  */
 export const MAX_HEARTBEAT_INTERVAL_SECONDS = 300;
 

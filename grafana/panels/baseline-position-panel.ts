@@ -13,7 +13,7 @@ export function normalRangeThresholds(): dashboard.ThresholdsConfigBuilder {
   ]);
 }
 
-/** Each person's baseline relative to their own normal range, over time. */
+/** Builds the panel of each person's baseline relative to their own normal range, over time. */
 export function baselinePositionPanel(): timeseries.PanelBuilder {
   return new timeseries.PanelBuilder()
     .title('Baseline within each normal range')

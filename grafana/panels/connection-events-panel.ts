@@ -3,7 +3,7 @@ import * as table from '@grafana/grafana-foundation-sdk/table';
 import { influxQuery } from '../common.js';
 import { CONNECTION_EVENTS } from '../panel-queries.js';
 
-/** The latest Terra connection events of each person. */
+/** Builds the table of each person's latest Terra connection events. */
 export function connectionEventsPanel(gridPos: dashboard.GridPos): table.PanelBuilder {
   return new table.PanelBuilder()
     .title('Connection events')

@@ -3,7 +3,7 @@ import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { influxQuery } from '../common.js';
 import { CV_7D } from '../panel-queries.js';
 
-/** The 7-day coefficient of variation of lnRMSSD, per person. */
+/** Builds the panel of the 7-day coefficient of variation of lnRMSSD, per person. */
 export function cvPanel(gridPos: dashboard.GridPos): timeseries.PanelBuilder {
   return new timeseries.PanelBuilder()
     .title('Night-to-night variation (CV over 7 days)')

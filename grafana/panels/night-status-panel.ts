@@ -5,7 +5,7 @@ import { influxQuery } from '../common.js';
 import { NIGHT_STATUS } from '../panel-queries.js';
 import { statusMappings } from '../status-mappings.js';
 
-/** The status of every night of every selected person, one row per person and provider. */
+/** Builds the panel of every night's status for each selected person, one row per person and provider. */
 export function nightStatusPanel(gridPos: dashboard.GridPos): statetimeline.PanelBuilder {
   return new statetimeline.PanelBuilder()
     .title('Status of every night')

@@ -2,7 +2,7 @@ import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { influxQuery, UNIT_MS } from '../common.js';
 import { OVERNIGHT_SAMPLES } from '../panel-queries.js';
 
-/** The raw RMSSD and SDNN samples, averaged per graph point; useful zoomed to one night. */
+/** Builds the panel of the raw RMSSD and SDNN samples, averaged per graph point, which is most useful zoomed to one night. */
 export function overnightSamplesPanel(): timeseries.PanelBuilder {
   return new timeseries.PanelBuilder()
     .title('Overnight RMSSD and SDNN samples')

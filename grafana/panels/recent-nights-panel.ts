@@ -3,7 +3,7 @@ import { influxQuery, UNIT_DATE, UNIT_MS } from '../common.js';
 import { RECENT_NIGHTS } from '../panel-queries.js';
 import { statusMappings } from '../status-mappings.js';
 
-/** The latest 14 nights of each person, one row per night. */
+/** Builds the table of each person's latest 14 nights, one row per night. */
 export function recentNightsPanel(): table.PanelBuilder {
   return new table.PanelBuilder()
     .title('Recent nights')

@@ -1,8 +1,9 @@
 /**
- * Substitutes Grafana's InfluxQL macros and template variables the way Grafana 12 does before it
- * sends a raw InfluxQL query: `$timeFilter` becomes `time >= <from>ms and time <= <to>ms`,
- * `$__interval` a duration such as `1h`, and a variable with several values (or All) becomes a
- * regex group `(a|b)` of its values, each regex-escaped. Written for tests; not Grafana's code.
+ * Substitutes Grafana's InfluxQL macros and template variables before a raw InfluxQL query runs,
+ * the way Grafana's InfluxQL data source does. `$timeFilter` becomes
+ * `time >= <from>ms and time <= <to>ms`, and `$__interval` a duration such as `1h`. A variable with
+ * several values (or All) becomes a regex group `(a|b)` of its values, each regex-escaped. This is
+ * test code written after Grafana's behaviour, not Grafana's own code.
  */
 
 export interface GrafanaQueryContext {
